@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// qscope: a terminal workbench for looking at quantization.
+///
+/// Import directions (docs/ARCHITECTURE.md):
+/// CNcurses → Terminal → Workbench → qscope; TensorIO → QuantCore → TUI → Workbench;
+/// TensorIO → Workbench. Only `Terminal` imports `CNcurses`.
+let package = Package(
+    name: "qscope",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "qscope", targets: ["qscope"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
+        .target(name: "TensorIO"),
+        .target(name: "QuantCore", dependencies: ["TensorIO"]),
+        .target(name: "TUI", dependencies: ["QuantCore"]),
+        .target(name: "Terminal", dependencies: ["CNcurses", "TUI"]),
+        .target(name: "Workbench", dependencies: ["QuantCore", "TensorIO", "TUI", "Terminal"]),
+        .executableTarget(
+            name: "qscope",
+            dependencies: [
+                "Workbench", "QuantCore", "TensorIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore", "TensorIO"]),
+        .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"]),
+        .testTarget(name: "TUITests", dependencies: ["TUI"]),
+        .testTarget(name: "qscopeTests", dependencies: ["QuantCore", "TensorIO"]),
+    ]
+)
