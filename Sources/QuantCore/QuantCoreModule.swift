@@ -1,0 +1,3 @@
+import TensorIO
+/// The quantization engine.
+public enum QuantCoreModule {}

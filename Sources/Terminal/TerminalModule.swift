@@ -1,0 +1,3 @@
+import CNcurses
+/// The terminal module: the only importer of ncurses.
+public enum TerminalModule {}

@@ -1,0 +1,2 @@
+/// The workbench module: app state, update loop and views.
+public enum WorkbenchModule {}
