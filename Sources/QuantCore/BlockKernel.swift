@@ -1,0 +1,198 @@
+import TensorIO
+
+/// Encodes and decodes one block for one datatype.
+///
+/// Built once per quantization (tables and searches prepared), then run for
+/// every block from worker threads; it holds only immutable state.
+struct BlockKernel: Sendable {
+    /// Where a block's results go; each block writes only its own elements and its own slot.
+    struct Output: @unchecked Sendable {
+        let codes: SharedMutablePointer<UInt8>?
+        let dequantized: SharedMutablePointer<Float>
+        let normScale: SharedMutablePointer<Float>
+        let zeros: SharedMutablePointer<Float>?
+        let exponents: SharedMutablePointer<UInt8>?
+        let scaleCodes: SharedMutablePointer<UInt8>?
+    }
+
+    let dtype: DataType
+    let levels: [Float]
+    /// Nearest-level search for table, quantile and element-magnitude encodings.
+    let nearest: NearestLevel?
+    let element: ElementFormat?
+    let tensorScale: Float
+
+    init(dtype: DataType, codebook: Codebook, tensorScale: Float) {
+        self.dtype = dtype
+        self.levels = codebook.levels
+        self.tensorScale = tensorScale
+        switch dtype.family {
+        case .table:
+            switch dtype {
+            case .nf4: nearest = NearestLevel(levels: CodeTables.nf4, tie: .lower)
+            case .dynamic8: nearest = NearestLevel(levels: CodeTables.dynamicSigned, tie: .even)
+            case .dynamic8Unsigned: nearest = NearestLevel(levels: CodeTables.dynamicUnsigned, tie: .even)
+            default: nearest = nil
+            }
+            element = nil
+        case .quantile:
+            nearest = NearestLevel(levels: codebook.levels, tie: .lower)
+            element = nil
+        case .scaledFloat(let f), .microscaling(.some(let f)):
+            nearest = NearestLevel(levels: f.magnitudes, tie: .even)
+            element = f
+        case .nvfp4:
+            nearest = NearestLevel(levels: ElementFormat.e2m1.magnitudes, tie: .even)
+            element = .e2m1
+        default:
+            nearest = nil
+            element = nil
+        }
+    }
+
+    func run(block b: Int, start: Int, length: Int, stride: Int, src: SharedPointer<Float>,
+             absmax: Float, decodeAbsmax: Float, minimum: Float, maximum: Float, out: Output) {
+        var idx = start
+        @inline(__always) func each(_ body: (Int) -> Void) {
+            for _ in 0..<length { body(idx); idx += stride }
+        }
+        let x = src.base
+        let deq = out.dequantized.base
+        switch dtype.family {
+        case .symmetricInt(let bits):
+            let qmax = Float((1 << (bits - 1)) - 1)
+            let mult: Float = absmax > 0 ? qmax / absmax : 0
+            let inv: Float = 1 / qmax
+            let offset = Int(qmax)
+            let codes = out.codes!.base
+            out.normScale.base[b] = absmax
+            each { i in
+                var q = (x[i] * mult).rounded(.toNearestOrEven)
+                if q.isNaN { q = 0 }
+                q = Swift.min(Swift.max(q, -qmax), qmax)
+                codes[i] = UInt8(Int(q) + offset)
+                deq[i] = (q * decodeAbsmax) * inv
+            }
+        case .asymmetricInt(let bits):
+            let maxq = Float((1 << bits) - 1)
+            var lo = Swift.min(minimum, 0)
+            var hi = Swift.max(maximum, 0)
+            if lo == 0 && hi == 0 { lo = -1; hi = 1 }
+            var s = (hi - lo) / maxq
+            let s16 = HalfPrecision.roundToHalf(s)
+            if s16 > 0 && s16.isFinite { s = s16 }
+            let z = Swift.min(Swift.max((-lo / s).rounded(.toNearestOrEven), 0), maxq)
+            let codes = out.codes!.base
+            out.normScale.base[b] = s
+            out.zeros!.base[b] = z
+            each { i in
+                var q = (x[i] / s).rounded(.toNearestOrEven) + z
+                if q.isNaN { q = z }
+                q = Swift.min(Swift.max(q, 0), maxq)
+                codes[i] = UInt8(q)
+                deq[i] = s * (q - z)
+            }
+        case .table, .quantile:
+            let inv: Float = 1 / absmax
+            let codes = out.codes!.base
+            out.normScale.base[b] = absmax
+            levels.withUnsafeBufferPointer { table in
+                if let nearest {
+                    nearest.midpoints.withUnsafeBufferPointer { mids in
+                        each { i in
+                            let c = nearest.index(of: x[i] * inv, midpoints: mids)
+                            codes[i] = UInt8(c)
+                            deq[i] = table[c] * decodeAbsmax
+                        }
+                    }
+                } else {
+                    each { i in
+                        let c = CodeTables.encodeFP4(x[i] * inv)
+                        codes[i] = c
+                        deq[i] = table[Int(c)] * decodeAbsmax
+                    }
+                }
+            }
+        case .scaledFloat(let f):
+            let maxV = f.maxValue
+            let s = absmax / maxV
+            let sDec = decodeAbsmax / maxV
+            out.normScale.base[b] = s > 0 ? s : 1
+            encodeElements(x: x, length: length, start: start, stride: stride, divisor: s, decodeScale: sDec,
+                           maxValue: maxV, codes: out.codes!.base, deq: deq)
+        case .microscaling(let f):
+            let maxV = f?.maxValue ?? Float(127) / 64
+            let emaxElem = Int(maxV.exponent)
+            var e = (absmax > 0 ? Int(absmax.exponent) : -126) - emaxElem
+            e = Swift.min(Swift.max(e, -127), 127)
+            let scale = Float(sign: .plus, exponent: e, significand: 1)
+            out.normScale.base[b] = scale
+            out.exponents!.base[b] = UInt8(e + 127)
+            if f != nil {
+                encodeElements(x: x, length: length, start: start, stride: stride, divisor: scale,
+                               decodeScale: scale, maxValue: maxV, codes: out.codes!.base, deq: deq)
+            } else {
+                let codes = out.codes!.base
+                each { i in
+                    var k = (x[i] / scale * 64).rounded(.toNearestOrEven)
+                    if k.isNaN { k = 0 }
+                    k = Swift.min(Swift.max(k, -127), 127)
+                    codes[i] = UInt8(bitPattern: Int8(k))
+                    deq[i] = (k / 64) * scale
+                }
+            }
+        case .nvfp4:
+            var sb = absmax / (6 * tensorScale)
+            if sb == 0 || !sb.isFinite { sb = 1 }
+            sb = Swift.max(sb, Float(sign: .plus, exponent: -9, significand: 1))
+            let e4m3 = ElementFormat.e4m3
+            let sbCode = BlockKernel.encodeScaleE4M3(sb)
+            let sbq = e4m3.value(ofCode: Int(sbCode))
+            let scale = sbq * tensorScale
+            out.normScale.base[b] = scale
+            out.scaleCodes!.base[b] = sbCode
+            encodeElements(x: x, length: length, start: start, stride: stride, divisor: scale,
+                           decodeScale: scale, maxValue: 6, codes: out.codes!.base, deq: deq)
+        case .cast:
+            out.normScale.base[b] = 1
+            if dtype == .fp16 {
+                each { i in deq[i] = HalfPrecision.roundToHalf(x[i]) }
+            } else {
+                each { i in deq[i] = HalfPrecision.roundToBFloat16(x[i]) }
+            }
+        }
+    }
+
+    /// Element-format encoding: divide by the block scale, saturate, round to nearest even
+    /// (ties to the even magnitude pattern), keep the sign bit (so −0 stays −0).
+    @inline(__always)
+    private func encodeElements(x: UnsafePointer<Float>, length: Int, start: Int, stride: Int,
+                                divisor: Float, decodeScale: Float, maxValue: Float,
+                                codes: UnsafeMutablePointer<UInt8>, deq: UnsafeMutablePointer<Float>) {
+        guard let nearest else { return }
+        let signBit = nearest.levels.count <= 128 ? UInt8(truncatingIfNeeded: levels.count / 2) : 0x80
+        levels.withUnsafeBufferPointer { table in
+            nearest.midpoints.withUnsafeBufferPointer { mids in
+                var i = start
+                for _ in 0..<length {
+                    let v = divisor > 0 ? x[i] / divisor : (x[i].isNaN ? x[i] : 0)
+                    let negative = v.sign == .minus && !v.isNaN
+                    let a = Swift.min(abs(v), maxValue)
+                    let m = nearest.index(of: a, midpoints: mids)
+                    let c = UInt8(m) | (negative ? signBit : 0)
+                    codes[i] = c
+                    deq[i] = table[Int(c)] * decodeScale
+                    i += stride
+                }
+            }
+        }
+    }
+
+    /// The E4M3 byte nearest to a positive block scale (round to nearest even, saturate at 448).
+    static func encodeScaleE4M3(_ s: Float) -> UInt8 {
+        let mags = e4m3Nearest
+        return UInt8(mags.index(of: Swift.min(s, 448)))
+    }
+
+    private static let e4m3Nearest = NearestLevel(levels: ElementFormat.e4m3.magnitudes, tie: .even)
+}

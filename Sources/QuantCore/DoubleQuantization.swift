@@ -1,0 +1,63 @@
+/// Double quantization of the per-block absmax, as bitsandbytes does it (QLoRA).
+///
+/// `offset = mean(absmax)`; `absmax − offset` is quantized with the signed
+/// dynamic 8-bit map in blocks of 256 (whatever the outer block size), and
+/// decoded as `f32(dyn[q] · nested_absmax[i / 256]) + offset`. The outer codes are
+/// computed from the exact absmax; only dequantization sees the compressed one,
+/// which is why bitsandbytes' packed bytes do not change with it.
+public struct DoubleQuantState: Sendable, Equatable {
+    /// Nested block size (256 in bitsandbytes).
+    public static let nestedBlock = 256
+
+    public let offset: Float
+    /// 8-bit codes of `absmax − offset` in the signed dynamic map.
+    public let codes: [UInt8]
+    /// One float32 absmax per nested block of 256.
+    public let nestedAbsmax: [Float]
+    /// The absmax values dequantization uses.
+    public let dequantizedAbsmax: [Float]
+
+    /// Compresses `absmax`.
+    public static func compress(_ absmax: [Float]) -> DoubleQuantState {
+        let offset = meanAsTorch(absmax)
+        let centred = absmax.map { $0 - offset }
+        let grouping = Grouping(count: centred.count, rows: 1, cols: centred.count, block: .elements(nestedBlock))
+        let nearest = NearestLevel(levels: CodeTables.dynamicSigned, tie: .even)
+        var codes = [UInt8](repeating: 0, count: centred.count)
+        var nested = [Float](repeating: 0, count: grouping.blockCount)
+        var decoded = [Float](repeating: 0, count: centred.count)
+        for b in 0..<grouping.blockCount {
+            let (start, length, _) = grouping.extent(ofBlock: b)
+            var m: Float = 0
+            for i in start..<(start + length) where centred[i].isFinite { m = max(m, abs(centred[i])) }
+            nested[b] = m
+            let inv = 1 / m
+            for i in start..<(start + length) {
+                let c = nearest.index(of: centred[i] * inv)
+                codes[i] = UInt8(c)
+                decoded[i] = CodeTables.dynamicSigned[c] * m + offset
+            }
+        }
+        return DoubleQuantState(offset: offset, codes: codes, nestedAbsmax: nested, dequantizedAbsmax: decoded)
+    }
+
+    /// Decodes absmax from stored codes (as a checkpoint holds them).
+    public static func decode(codes: [UInt8], nestedAbsmax: [Float], offset: Float,
+                              map: [Float] = CodeTables.dynamicSigned) -> [Float] {
+        codes.enumerated().map { i, c in map[Int(c)] * nestedAbsmax[i / nestedBlock] + offset }
+    }
+
+    /// Stored bits: one byte per outer block, a float32 per nested block, and the float32 offset.
+    public var storedBits: Int { codes.count * 8 + nestedAbsmax.count * 32 + 32 }
+
+    /// The float32 mean the way torch's CPU `mean()` reduces a contiguous float32 vector.
+    ///
+    /// torch sums with a float32 accumulator; the result must match bitsandbytes'
+    /// stored `nested_offset`, so the order of additions matters.
+    static func meanAsTorch(_ xs: [Float]) -> Float {
+        guard !xs.isEmpty else { return 0 }
+        var sum: Double = 0
+        for x in xs { sum += Double(x) }
+        return Float(sum / Double(xs.count))
+    }
+}

@@ -1,3 +1,0 @@
-import TensorIO
-/// The quantization engine.
-public enum QuantCoreModule {}
