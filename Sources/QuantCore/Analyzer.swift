@@ -17,10 +17,58 @@ public enum Analyzer {
         let threads = options.threads
         let stats = TensorStats.compute(x, threads: threads)
         let n = x.count
-        let codeCount = q.config.dtype.hasCodes ? q.codebook.codeCount : 65536
+        let (metrics, usage) = measure(x, quantized: q, threads: threads)
         let isCast = !q.config.dtype.hasCodes
 
-        // Pass 1: error sums and code usage.
+        // Pass 2: histograms in three domains.
+        let bins = Swift.max(1, options.bins)
+        let valueHist = Histogram.empty(lower: stats.min, upper: stats.max, bins: bins)
+        let levels = q.codebook.sortedLevels
+        var lo = Double(levels.first ?? Float(stats.min)), hi = Double(levels.last ?? Float(stats.max))
+        if q.config.dtype.family.isMicroscaling || q.config.dtype.family == .nvfp4 {
+            // Values past the largest level (clipped by the shared scale) must stay visible.
+            let maxNorm = zip(q.absmax, q.normScale).map { Double($0 / $1) }.max() ?? hi
+            hi = Swift.max(hi, maxNorm); lo = Swift.min(lo, -maxNorm)
+        }
+        let normHist = Histogram.empty(lower: lo, upper: hi, bins: bins)
+        let maxErr = metrics.maxAbsErr.isFinite ? metrics.maxAbsErr : 0
+        let errHist = Histogram.empty(lower: -maxErr, upper: maxErr, bins: bins)
+        let hists = q.dequantized.withUnsafeBufferPointer { yb in
+            let xs = SharedPointer(x.baseAddress ?? UnsafePointer(bitPattern: 8)!)
+            let ys = SharedPointer(yb.baseAddress ?? UnsafePointer(bitPattern: 8)!)
+            return Parallel.mapChunks(count: n, threads: threads, minimumPerChunk: 1 << 16) { r in
+                var v = valueHist, nh = normHist, eh = errHist
+                for i in r {
+                    let xv = xs.base[i]
+                    guard xv.isFinite else { continue }
+                    if let k = v.bin(of: Double(xv)) { v.counts[k] += 1 }
+                    let b = q.grouping.blockIndex(ofElement: i)
+                    if let k = nh.bin(of: Double(q.normalized(xv, block: b))) { nh.counts[k] += 1 }
+                    if let k = eh.bin(of: Double(ys.base[i]) - Double(xv)) { eh.counts[k] += 1 }
+                }
+                return (v, nh, eh)
+            }
+        }
+        var vh = valueHist, nh = normHist, eh = errHist
+        for (a, b, c) in hists { vh.merge(a); nh.merge(b); eh.merge(c) }
+
+        let outliers = OutlierColumns.find(x, rows: tensor.rows, cols: tensor.cols,
+                                           threshold: options.outlierThreshold, k: options.outlierK,
+                                           threads: threads)
+        return Analysis(tensorName: tensor.name, shape: tensor.shape, sourceDType: tensor.sourceDType,
+                        config: q.config, quantized: q, stats: stats, metrics: metrics,
+                        valueHistogram: vh, normalizedHistogram: nh, errorHistogram: eh,
+                        codeUsage: isCast ? [] : usage, outliers: outliers)
+    }
+
+    /// Error metrics and code usage of a quantization, in one parallel pass over x and x̂.
+    ///
+    /// The 16-bit casts have no codes; their "code usage" counts distinct bit patterns.
+    public static func measure(_ x: UnsafeBufferPointer<Float>, quantized q: QuantizedTensor,
+                               threads: Int = Parallel.defaultThreads) -> (ErrorMetrics, [Int]) {
+        let n = x.count
+        let codeCount = q.config.dtype.hasCodes ? q.codebook.codeCount : 65536
+        let isCast = !q.config.dtype.hasCodes
         struct Acc: Sendable { var sums = ErrorMetrics.Sums(); var usage: [Int]; var excluded = 0 }
         let accs: [Acc] = q.dequantized.withUnsafeBufferPointer { yb in
             q.codes.withUnsafeBufferPointer { cb in
@@ -63,44 +111,6 @@ public enum Analyzer {
         let metrics = ErrorMetrics(sums: sums, excluded: excluded, bitsPerParam: q.bitsPerParam,
                                    bytes: q.storedBytes, usage: usage)
 
-        // Pass 2: histograms in three domains.
-        let bins = Swift.max(1, options.bins)
-        let valueHist = Histogram.empty(lower: stats.min, upper: stats.max, bins: bins)
-        let levels = q.codebook.sortedLevels
-        var lo = Double(levels.first ?? Float(stats.min)), hi = Double(levels.last ?? Float(stats.max))
-        if q.config.dtype.family.isMicroscaling || q.config.dtype.family == .nvfp4 {
-            // Values past the largest level (clipped by the shared scale) must stay visible.
-            let maxNorm = zip(q.absmax, q.normScale).map { Double($0 / $1) }.max() ?? hi
-            hi = Swift.max(hi, maxNorm); lo = Swift.min(lo, -maxNorm)
-        }
-        let normHist = Histogram.empty(lower: lo, upper: hi, bins: bins)
-        let maxErr = metrics.maxAbsErr.isFinite ? metrics.maxAbsErr : 0
-        let errHist = Histogram.empty(lower: -maxErr, upper: maxErr, bins: bins)
-        let hists = q.dequantized.withUnsafeBufferPointer { yb in
-            let xs = SharedPointer(x.baseAddress ?? UnsafePointer(bitPattern: 8)!)
-            let ys = SharedPointer(yb.baseAddress ?? UnsafePointer(bitPattern: 8)!)
-            return Parallel.mapChunks(count: n, threads: threads, minimumPerChunk: 1 << 16) { r in
-                var v = valueHist, nh = normHist, eh = errHist
-                for i in r {
-                    let xv = xs.base[i]
-                    guard xv.isFinite else { continue }
-                    if let k = v.bin(of: Double(xv)) { v.counts[k] += 1 }
-                    let b = q.grouping.blockIndex(ofElement: i)
-                    if let k = nh.bin(of: Double(q.normalized(xv, block: b))) { nh.counts[k] += 1 }
-                    if let k = eh.bin(of: Double(ys.base[i]) - Double(xv)) { eh.counts[k] += 1 }
-                }
-                return (v, nh, eh)
-            }
-        }
-        var vh = valueHist, nh = normHist, eh = errHist
-        for (a, b, c) in hists { vh.merge(a); nh.merge(b); eh.merge(c) }
-
-        let outliers = OutlierColumns.find(x, rows: tensor.rows, cols: tensor.cols,
-                                           threshold: options.outlierThreshold, k: options.outlierK,
-                                           threads: threads)
-        return Analysis(tensorName: tensor.name, shape: tensor.shape, sourceDType: tensor.sourceDType,
-                        config: q.config, quantized: q, stats: stats, metrics: metrics,
-                        valueHistogram: vh, normalizedHistogram: nh, errorHistogram: eh,
-                        codeUsage: isCast ? [] : usage, outliers: outliers)
+        return (metrics, usage)
     }
 }

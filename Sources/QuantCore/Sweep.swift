@@ -1,0 +1,69 @@
+import TensorIO
+
+/// Datatypes × block sizes on one tensor: what each costs in bits and what it buys in SQNR.
+///
+/// This is where Dettmers' finding shows on a user's own tensor: at the same bit
+/// budget, small blocks and float or quantile datatypes win. Rows that no other
+/// row beats on both bits and SQNR are marked Pareto-optimal.
+public struct Sweep: Sendable {
+    public struct Row: Sendable, Equatable {
+        public var config: QuantConfig
+        public var bitsPerParam: Double
+        public var sqnrDB: Double
+        public var relFroErr: Double
+        public var maxAbsErr: Double
+        public var paretoOptimal: Bool
+    }
+
+    public var rows: [Row]
+
+    /// Datatypes a sweep covers by default: every one.
+    public static let defaultDatatypes = DataType.allCases
+    /// Block sizes a sweep covers by default (fixed-block formats use their own once).
+    public static let defaultBlocks: [BlockSize] = [.elements(32), .elements(64), .elements(128), .elements(256), .row]
+
+    /// The configurations of a sweep: each datatype at each block, or once at its fixed block;
+    /// the 16-bit casts once (they have no block).
+    public static func configurations(datatypes: [DataType], blocks: [BlockSize]) -> [QuantConfig] {
+        var out: [QuantConfig] = []
+        for dt in datatypes {
+            if let fixed = dt.fixedBlock {
+                out.append(QuantConfig(dtype: dt, block: .elements(fixed)))
+            } else if !dt.hasCodes {
+                out.append(QuantConfig(dtype: dt, block: .tensor))
+            } else {
+                for b in blocks { out.append(QuantConfig(dtype: dt, block: b)) }
+            }
+        }
+        return out
+    }
+
+    /// Runs every configuration on `tensor`.
+    public static func run(_ tensor: Tensor, configurations: [QuantConfig],
+                           threads: Int = Parallel.defaultThreads) throws(QuantError) -> Sweep {
+        var rows: [Row] = []
+        for c in configurations { try c.validate() }
+        tensor.values.withUnsafeBufferPointer { x in
+            for c in configurations {
+                let q = Quantizer.quantizeValidated(x, rows: tensor.rows, cols: tensor.cols, config: c, threads: threads)
+                let (m, _) = Analyzer.measure(x, quantized: q, threads: threads)
+                rows.append(Row(config: c, bitsPerParam: m.bitsPerParam, sqnrDB: m.sqnrDB,
+                                relFroErr: m.relFroErr, maxAbsErr: m.maxAbsErr, paretoOptimal: false))
+            }
+        }
+        return Sweep(rows: markPareto(rows))
+    }
+
+    /// Marks rows for which no other row has fewer or equal bits and higher or equal SQNR, one strictly.
+    static func markPareto(_ rows: [Row]) -> [Row] {
+        rows.map { r in
+            var r = r
+            let s = r.sqnrDB.isNaN ? -Double.infinity : r.sqnrDB
+            r.paretoOptimal = !rows.contains { o in
+                let os = o.sqnrDB.isNaN ? -Double.infinity : o.sqnrDB
+                return o.bitsPerParam <= r.bitsPerParam && os >= s && (o.bitsPerParam < r.bitsPerParam || os > s)
+            }
+            return r
+        }
+    }
+}

@@ -1,2 +1,0 @@
-/// The workbench module: app state, update loop and views.
-public enum WorkbenchModule {}

@@ -1,0 +1,211 @@
+import ArgumentParser
+import Foundation
+import QuantCore
+import TensorIO
+import Workbench
+
+/// `qscope [FILE]`: the workbench. Until the interactive screen lands it prints the report of the
+/// chosen tensor (the first one of the file when none is named), on the bundled sample by default.
+struct Open: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "open",
+        abstract: "Open a file in the workbench (the default command; the bundled sample without FILE).",
+        discussion: HelpText.datatypes + "\n" + HelpText.blocks)
+
+    @Argument(help: "A .safetensors, .npy, .npz or .gguf file; the bundled MiniLM sample when left out.")
+    var file: String?
+
+    @Option(name: .long, help: "The tensor to open.")
+    var tensor: String?
+
+    @OptionGroup var quant: QuantOptions
+
+    @Option(name: .long, help: "Colour theme (a name from themes/ or a TOML file).")
+    var theme: String?
+
+    func run() throws {
+        guard let path = file ?? TensorLoading.bundledSample() else {
+            throw CLIError.usage("no FILE given and the bundled sample samples/minilm-l6.safetensors was not found")
+        }
+        let f = try TensorLoading.open(path)
+        let info = try tensor.map { try TensorLoading.pick(f, name: $0) }
+            ?? f.tensors.first { $0.isFloatConvertible && $0.count > 0 }
+        guard let info else { throw CLIError.malformed("\(path) holds no tensor qscope can analyse") }
+        let t = try TensorLoading.load(f, info)
+        let analysis = try Analyzer.analyze(t, config: try quant.config())
+        print(ReportRenderer(file: path, analysis: analysis).render(.text), terminator: "")
+    }
+}
+
+/// `qscope list FILE`.
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the tensors of a file (reads only its header).")
+
+    @Argument(help: "A .safetensors, .npy, .npz or .gguf file.")
+    var file: String
+
+    @Option(name: .long, help: "text or json.")
+    var format: OutputFormat = .text
+
+    func validate() throws {
+        guard format == .text || format == .json else { throw ValidationError("list supports --format text or json") }
+    }
+
+    func run() throws {
+        let f = try TensorLoading.open(file)
+        if format == .json {
+            let json = JSONValue.object([
+                ("file", .string(file)),
+                ("format", .string(f.format.rawValue)),
+                ("metadata", .object(f.metadata.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
+                ("tensors", .array(f.tensors.map { t in
+                    .object([("name", .string(t.name)), ("dtype", .string(t.dtype)),
+                             ("shape", .array(t.shape.map { .int($0) })), ("count", .int(t.count)), ("bytes", .int(t.byteCount))])
+                })),
+            ])
+            print(json.serialized())
+            return
+        }
+        let width = min(max(f.tensors.map(\.name.count).max() ?? 4, 4), 60)
+        print("\(file): \(f.format.rawValue), \(f.tensors.count) tensors, \(f.tensors.reduce(0) { $0 + $1.count }) values")
+        for t in f.tensors {
+            let shape = t.shape.isEmpty ? "scalar" : t.shape.map(String.init).joined(separator: "×")
+            let note = t.isFloatConvertible ? "" : "  (not numeric: cannot be analysed)"
+            print("  " + t.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+                  + t.dtype.padding(toLength: 8, withPad: " ", startingAt: 0) + shape + note)
+        }
+    }
+}
+
+/// `qscope report FILE --tensor T`.
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Quantize one tensor and report statistics, error metrics, outlier columns and histograms.",
+        discussion: HelpText.datatypes + "\n" + HelpText.blocks + "\n\n" + HelpText.exitCodes)
+
+    @OptionGroup var selection: TensorSelection
+    @OptionGroup var quant: QuantOptions
+
+    @Option(name: .customLong("outlier-threshold"), help: "Absolute column-absmax threshold for outlier columns (LLM.int8() uses 6.0).")
+    var outlierThreshold: Float = 6
+
+    @Option(name: .customLong("outlier-k"), help: "Relative rule: a column is an outlier above k × the median column absmax.")
+    var outlierK: Float = 6
+
+    @Option(name: .long, help: "Histogram bins (1…4096).")
+    var bins: Int = 64
+
+    @Option(name: .long, help: "text, json, csv or markdown.")
+    var format: OutputFormat = .text
+
+    func validate() throws {
+        guard (1...4096).contains(bins) else { throw ValidationError("--bins must be between 1 and 4096") }
+        guard outlierThreshold.isFinite, outlierThreshold >= 0, outlierK.isFinite, outlierK >= 0 else {
+            throw ValidationError("--outlier-threshold and --outlier-k must be finite and not negative")
+        }
+    }
+
+    func run() throws {
+        let f = try TensorLoading.open(selection.file)
+        let t = try TensorLoading.load(f, try TensorLoading.pick(f, name: selection.tensor))
+        let options = AnalysisOptions(bins: bins, outlierThreshold: outlierThreshold, outlierK: outlierK)
+        let analysis = try Analyzer.analyze(t, config: try quant.config(), options: options)
+        print(ReportRenderer(file: selection.file, analysis: analysis).render(format), terminator: "")
+    }
+}
+
+/// `qscope sweep FILE --tensor T`.
+struct Sweep: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Datatypes × block sizes on one tensor: bits per parameter, SQNR and error, Pareto-optimal rows marked.",
+        discussion: HelpText.datatypes + "\n" + HelpText.blocks + "\n\n" + HelpText.exitCodes)
+
+    @OptionGroup var selection: TensorSelection
+
+    @Option(name: .long, help: "Comma-separated datatypes (default: all).")
+    var dtypes: String?
+
+    @Option(name: .long, help: "Comma-separated block sizes (default: 32,64,128,256,row).")
+    var blocks: String?
+
+    @Flag(name: .customLong("double-quant"), help: "Also run every datatype that supports it with double quantization.")
+    var doubleQuant = false
+
+    @Option(name: .long, help: "text, json, csv or markdown.")
+    var format: OutputFormat = .text
+
+    func run() throws {
+        let dts = try dtypes.map { list in
+            try list.split(separator: ",").map { s -> DataType in
+                guard let d = DataType(name: s.trimmingCharacters(in: .whitespaces)) else {
+                    throw CLIError.usage("unknown datatype '\(s)'; choose from \(DataType.allValueStrings.joined(separator: ", "))")
+                }
+                return d
+            }
+        } ?? QuantCore.Sweep.defaultDatatypes
+        let bs = try blocks.map { list in
+            try list.split(separator: ",").map { s -> BlockSize in
+                guard let b = BlockSize(argument: s.trimmingCharacters(in: .whitespaces)) else {
+                    throw CLIError.usage("invalid block size '\(s)': use a power of two from 16 to 4096, row, column or tensor")
+                }
+                return b
+            }
+        } ?? QuantCore.Sweep.defaultBlocks
+        var configs = QuantCore.Sweep.configurations(datatypes: dts, blocks: bs)
+        if doubleQuant {
+            configs += configs.filter { $0.dtype.supportsDoubleQuant }.map { var c = $0; c.doubleQuant = true; return c }
+        }
+        let f = try TensorLoading.open(selection.file)
+        let t = try TensorLoading.load(f, try TensorLoading.pick(f, name: selection.tensor))
+        let sweep = try QuantCore.Sweep.run(t, configurations: configs)
+        print(SweepRenderer(file: selection.file, tensor: t.name, sweep: sweep).render(format), terminator: "")
+    }
+}
+
+/// `qscope quantize FILE --tensor T --dtype D --block N -o OUT.safetensors`.
+struct Quantize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Quantize one tensor and write it in bitsandbytes' serialisation layout (safetensors).",
+        discussion: """
+        nf4/fp4 (numeric block): NAME (U8 packed, element 2i in the high nibble), NAME.absmax, NAME.quant_map, \
+        with --double-quant NAME.nested_absmax and NAME.nested_quant_map, and NAME.quant_state.bitsandbytes__nf4 \
+        (or __fp4). int8 with --block row: NAME (I8) and NAME.SCB (row absmax). dynamic8: NAME (U8 codes), \
+        NAME.absmax, NAME.quant_map. Other datatypes: NAME (codes), NAME.quant_map, NAME.scales and \
+        NAME.dequantized. The output is written to a temporary file and renamed into place; an existing file \
+        is replaced only with --force.
+
+        """ + HelpText.datatypes + "\n" + HelpText.blocks + "\n\n" + HelpText.exitCodes)
+
+    @OptionGroup var selection: TensorSelection
+    @OptionGroup var quant: QuantOptions
+
+    @Flag(name: .customLong("with-dequantized"), help: "Also store NAME.dequantized (F32).")
+    var withDequantized = false
+
+    @Option(name: .shortAndLong, help: "The output .safetensors file.")
+    var output: String
+
+    @Flag(name: .long, help: "Replace the output file if it exists.")
+    var force = false
+
+    func run() throws {
+        let f = try TensorLoading.open(selection.file)
+        let info = try TensorLoading.pick(f, name: selection.tensor)
+        let t = try TensorLoading.load(f, info)
+        let config = try quant.config()
+        if URL(fileURLWithPath: output).standardizedFileURL == URL(fileURLWithPath: selection.file).standardizedFileURL {
+            throw CLIError.usage("the output would replace the input file \(selection.file); choose another -o")
+        }
+        let q = try Quantizer.quantize(t, config: config)
+        let entries = CheckpointLayout.entries(name: t.name, tensor: t, quantized: q, withDequantized: withDequantized)
+        let metadata = [
+            "format": "pt", "qscope.source": selection.file, "qscope.tensor": t.name,
+            "qscope.dtype": config.dtype.name, "qscope.block": config.block.description,
+            "qscope.double_quant": String(config.doubleQuant),
+        ]
+        try SafetensorsWriter.write(entries, metadata: metadata, to: output, force: force)
+        let bits = q.bitsPerParam
+        FileHandle.standardError.write(Data("wrote \(output): \(entries.count) tensors, \(t.count) values at \(String(format: "%.4f", bits)) bits/param\n".utf8))
+    }
+}

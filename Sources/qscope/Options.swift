@@ -1,0 +1,62 @@
+import ArgumentParser
+import QuantCore
+import Workbench
+
+extension DataType: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.name) }
+}
+
+extension BlockSize: ExpressibleByArgument {}
+
+extension OutputFormat: ExpressibleByArgument {}
+
+/// Help text shared by the commands that take `--dtype` and `--block`.
+enum HelpText {
+    static let datatypes: String = {
+        var s = "Datatypes:\n"
+        for dt in DataType.allCases {
+            s += "  \(dt.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(dt.summary)\n"
+        }
+        return s
+    }()
+
+    static let blocks = """
+    Block sizes: a power of two from 16 to 4096 (consecutive elements of the row-major tensor share \
+    one scale; the last block may be partial; small blocks isolate outliers), 'row' (one scale per \
+    row, LLM.int8()'s vector-wise scaling), 'column' (one per last-axis index), 'tensor' (one scale). \
+    MX formats fix the block at 32 and NVFP4 at 16; leaving --block out picks it.
+    """
+
+    static let exitCodes = "Exit codes: 0 success, 1 runtime failure, 2 usage error, 65 malformed or unsupported input."
+}
+
+/// `--dtype`, `--block`, `--double-quant`.
+struct QuantOptions: ParsableArguments {
+    @Option(name: .long, help: "Datatype (see the list below).")
+    var dtype: DataType = .nf4
+
+    @Option(name: .long, help: "Block size: 16…4096, row, column or tensor (default 64, or the format's own).")
+    var block: BlockSize?
+
+    @Flag(name: .customLong("double-quant"), help: "Quantize the per-block absmax again, as bitsandbytes' compress_statistics (QLoRA).")
+    var doubleQuant = false
+
+    /// The configuration, with the format's fixed block when the user chose none.
+    func config() throws -> QuantConfig {
+        let c = QuantConfig(dtype: dtype, block: block ?? .elements(64), doubleQuant: doubleQuant)
+        let adapted = block == nil ? QuantConfig(dtype: dtype, block: dtype.fixedBlock.map { .elements($0) } ?? .elements(64),
+                                                 doubleQuant: doubleQuant) : c
+        do { try adapted.validate() } catch { throw CLIError.usage(error.description) }
+        return adapted
+    }
+}
+
+/// `FILE` and `--tensor`.
+struct TensorSelection: ParsableArguments {
+    @Argument(help: "A .safetensors, .npy, .npz or .gguf file (recognised by content).")
+    var file: String
+
+    @Option(name: .long, help: "The tensor to open (optional when the file holds one tensor).")
+    var tensor: String?
+}

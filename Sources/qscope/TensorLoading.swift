@@ -1,0 +1,55 @@
+import Foundation
+import TensorIO
+
+/// Opens a file and picks a tensor the way every command does.
+enum TensorLoading {
+    /// Opens `path` (read-only), or fails with exit code 65 naming what is wrong.
+    static func open(_ path: String) throws -> TensorFile {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CLIError.runtime("\(path): no such file")
+        }
+        return try TensorFile.open(path)
+    }
+
+    /// The tensor named `name`, or the file's only tensor when `name` is nil.
+    static func pick(_ file: TensorFile, name: String?) throws -> TensorInfo {
+        if let name {
+            guard let info = file.info(named: name) else {
+                throw CLIError.usage("\(file.path) has no tensor named '\(name)'; it has \(describe(file.tensors))")
+            }
+            return info
+        }
+        guard file.tensors.count == 1 else {
+            throw CLIError.usage("\(file.path) holds \(file.tensors.count) tensors; choose one with --tensor: \(describe(file.tensors))")
+        }
+        return file.tensors[0]
+    }
+
+    /// Loads a tensor as `Float`, refusing dtypes that have no float meaning.
+    static func load(_ file: TensorFile, _ info: TensorInfo) throws -> Tensor {
+        guard info.isFloatConvertible else {
+            throw CLIError.malformed("\(file.path): tensor '\(info.name)' has dtype \(info.dtype), which qscope cannot analyse as numbers")
+        }
+        return try file.load(info.name)
+    }
+
+    static func describe(_ tensors: [TensorInfo]) -> String {
+        let names = tensors.prefix(8).map(\.name)
+        return names.joined(separator: ", ") + (tensors.count > 8 ? ", … (\(tensors.count) in all; see 'qscope list')" : "")
+    }
+
+    /// The bundled sample, for `qscope` without a file: next to the working directory or the executable.
+    static func bundledSample() -> String? {
+        let name = "samples/minilm-l6.safetensors"
+        var candidates: [String] = []
+        if let env = ProcessInfo.processInfo.environment["QSCOPE_SAMPLE"], !env.isEmpty { candidates.append(env) }
+        candidates.append(name)
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = exe.deletingLastPathComponent()
+        for _ in 0..<5 {
+            candidates.append(dir.appendingPathComponent(name).path)
+            dir = dir.deletingLastPathComponent()
+        }
+        return candidates.first { FileManager.default.fileExists(atPath: $0) }
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+
+/// Runs the real `qscope` binary the way a user or a script does.
+enum CLI {
+    static let repoRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let fixtures = repoRoot.appendingPathComponent("Tests/Fixtures/cli")
+
+    /// The built executable, next to the test runner.
+    static var binary: URL {
+        let runnerDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        var dir = runnerDir
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("qscope")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return repoRoot.appendingPathComponent(".build/debug/qscope")
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ args: [String], cwd: URL? = nil) throws -> Result {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        p.currentDirectoryURL = cwd ?? repoRoot
+        var env = ProcessInfo.processInfo.environment
+        env["NO_COLOR"] = "1"
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        // Read both pipes before waiting, so a large output cannot block the child.
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                      stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    static func json(_ args: [String]) throws -> [String: Any] {
+        let r = try run(args)
+        #expect(r.status == 0, "\(args): \(r.stderr)")
+        return try #require(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+    }
+
+    static func checksum(_ url: URL) throws -> Int {
+        let d = try Data(contentsOf: url)
+        return d.reduce(into: 5381) { h, b in h = (h &* 33) ^ Int(b) }
+    }
+
+    static func expected() throws -> [String: Any] {
+        let d = try Data(contentsOf: fixtures.appendingPathComponent("expected.json"))
+        return try #require(JSONSerialization.jsonObject(with: d) as? [String: Any])
+    }
+}
