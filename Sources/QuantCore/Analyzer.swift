@@ -25,10 +25,10 @@ public enum Analyzer {
         let valueHist = Histogram.empty(lower: stats.min, upper: stats.max, bins: bins)
         let levels = q.codebook.sortedLevels
         var lo = Double(levels.first ?? Float(stats.min)), hi = Double(levels.last ?? Float(stats.max))
-        if q.config.dtype.family.isMicroscaling || q.config.dtype.family == .nvfp4 {
-            // Values past the largest level (clipped by the shared scale) must stay visible.
-            let maxNorm = zip(q.absmax, q.normScale).map { Double($0 / $1) }.max() ?? hi
-            hi = Swift.max(hi, maxNorm); lo = Swift.min(lo, -maxNorm)
+        if let r = q.normalizedRange, r.lowerBound.isFinite, r.upperBound.isFinite {
+            // Values past the extreme levels (clipped by a shared scale, or −1 below the dynamic map's
+            // smallest code) must stay visible.
+            lo = Swift.min(lo, Double(r.lowerBound)); hi = Swift.max(hi, Double(r.upperBound))
         }
         let normHist = Histogram.empty(lower: lo, upper: hi, bins: bins)
         let maxErr = metrics.maxAbsErr.isFinite ? metrics.maxAbsErr : 0

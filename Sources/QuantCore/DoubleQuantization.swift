@@ -50,14 +50,7 @@ public struct DoubleQuantState: Sendable, Equatable {
     /// Stored bits: one byte per outer block, a float32 per nested block, and the float32 offset.
     public var storedBits: Int { codes.count * 8 + nestedAbsmax.count * 32 + 32 }
 
-    /// The float32 mean the way torch's CPU `mean()` reduces a contiguous float32 vector.
-    ///
-    /// torch sums with a float32 accumulator; the result must match bitsandbytes'
-    /// stored `nested_offset`, so the order of additions matters.
-    static func meanAsTorch(_ xs: [Float]) -> Float {
-        guard !xs.isEmpty else { return 0 }
-        var sum: Double = 0
-        for x in xs { sum += Double(x) }
-        return Float(sum / Double(xs.count))
-    }
+    /// The float32 mean the way torch's CPU `mean()` computes it (`TorchSum`), so that the
+    /// offset matches bitsandbytes' stored `nested_offset`.
+    static func meanAsTorch(_ xs: [Float]) -> Float { TorchSum.mean(xs) }
 }

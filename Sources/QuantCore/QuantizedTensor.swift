@@ -14,6 +14,9 @@ public struct QuantizedTensor: Sendable {
     public let dequantized: [Float]
     /// Per block: max |x| over the finite values, the statistic every scale rule starts from.
     public let absmax: [Float]
+    /// Per block: the smallest and largest finite value (for the normalised histogram's range).
+    public let blockMinimum: [Float]
+    public let blockMaximum: [Float]
     /// Per block: the divisor into the normalised domain.
     public let normScale: [Float]
     /// Per block zero points (asymmetric integers only).
@@ -32,6 +35,16 @@ public struct QuantizedTensor: Sendable {
     public func normalized(_ x: Float, block b: Int) -> Float {
         let v = x / normScale[b]
         return zeroPoints.isEmpty ? v : v + zeroPoints[b]
+    }
+
+    /// The range of the normalised values over all blocks (empty blocks ignored).
+    public var normalizedRange: ClosedRange<Float>? {
+        var lo = Float.infinity, hi = -Float.infinity
+        for b in 0..<blockMinimum.count {
+            lo = Swift.min(lo, normalized(blockMinimum[b], block: b))
+            hi = Swift.max(hi, normalized(blockMaximum[b], block: b))
+        }
+        return lo <= hi ? lo...hi : nil
     }
 
     /// Every bit stored: codes, scales, zero points, nested statistics, per-tensor scales and

@@ -78,7 +78,8 @@ public enum Quantizer {
             }}}}}}
         }
         return QuantizedTensor(config: config, grouping: grouping, codebook: codebook, codes: codes,
-                               dequantized: deq, absmax: stats.absmax, normScale: normScale, zeroPoints: zeros,
+                               dequantized: deq, absmax: stats.absmax, blockMinimum: stats.minimum, blockMaximum: stats.maximum,
+                               normScale: normScale, zeroPoints: zeros,
                                sharedExponents: exps, blockScaleCodes: scaleCodes, tensorScale: tensorScale,
                                doubleQuant: dq)
     }
