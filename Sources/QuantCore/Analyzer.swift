@@ -74,7 +74,7 @@ public enum Analyzer {
             q.codes.withUnsafeBufferPointer { cb in
                 let xs = SharedPointer(x.baseAddress ?? UnsafePointer(bitPattern: 8)!)
                 let ys = SharedPointer(yb.baseAddress ?? UnsafePointer(bitPattern: 8)!)
-                let cs = cb.baseAddress.map(SharedPointer.init)
+                let cs = cb.isEmpty ? nil : cb.baseAddress.map(SharedPointer.init)
                 return Parallel.mapChunks(count: n, threads: threads, minimumPerChunk: 1 << 16) { r -> Acc in
                     var a = Acc(usage: [Int](repeating: 0, count: codeCount))
                     var s = ErrorMetrics.Sums()

@@ -61,12 +61,12 @@ public enum Quantizer {
             exps.withUnsafeMutableBufferPointer { eb in
             scaleCodes.withUnsafeMutableBufferPointer { sb in
                 let out = BlockKernel.Output(
-                    codes: cb.baseAddress.map(SharedMutablePointer.init),
+                    codes: cb.isEmpty ? nil : cb.baseAddress.map(SharedMutablePointer.init),
                     dequantized: SharedMutablePointer(db.baseAddress!),
                     normScale: SharedMutablePointer(nb.baseAddress!),
-                    zeros: zb.baseAddress.map(SharedMutablePointer.init),
-                    exponents: eb.baseAddress.map(SharedMutablePointer.init),
-                    scaleCodes: sb.baseAddress.map(SharedMutablePointer.init))
+                    zeros: zb.isEmpty ? nil : zb.baseAddress.map(SharedMutablePointer.init),
+                    exponents: eb.isEmpty ? nil : eb.baseAddress.map(SharedMutablePointer.init),
+                    scaleCodes: sb.isEmpty ? nil : sb.baseAddress.map(SharedMutablePointer.init))
                 Parallel.forEachChunk(count: blocks, threads: threads, minimumPerChunk: 64) { range in
                     for b in range {
                         let ext = grouping.extent(ofBlock: b)
