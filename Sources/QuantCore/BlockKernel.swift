@@ -98,9 +98,9 @@ struct BlockKernel: Sendable {
             out.normScale.base[b] = absmax
             levels.withUnsafeBufferPointer { table in
                 if let nearest {
-                    nearest.midpoints.withUnsafeBufferPointer { mids in
+                    nearest.padded.withUnsafeBufferPointer { mids in
                         each { i in
-                            let c = nearest.index(of: x[i] * inv, midpoints: mids)
+                            let c = nearest.index(of: x[i] * inv, padded: mids)
                             codes[i] = UInt8(c)
                             deq[i] = table[c] * decodeAbsmax
                         }
@@ -172,13 +172,13 @@ struct BlockKernel: Sendable {
         guard let nearest else { return }
         let signBit = nearest.levels.count <= 128 ? UInt8(truncatingIfNeeded: levels.count / 2) : 0x80
         levels.withUnsafeBufferPointer { table in
-            nearest.midpoints.withUnsafeBufferPointer { mids in
+            nearest.padded.withUnsafeBufferPointer { mids in
                 var i = start
                 for _ in 0..<length {
                     let v = divisor > 0 ? x[i] / divisor : (x[i].isNaN ? x[i] : 0)
                     let negative = v.sign == .minus && !v.isNaN
                     let a = Swift.min(abs(v), maxValue)
-                    let m = nearest.index(of: a, midpoints: mids)
+                    let m = nearest.index(of: a, padded: mids)
                     let c = UInt8(m) | (negative ? signBit : 0)
                     codes[i] = c
                     deq[i] = table[Int(c)] * decodeScale

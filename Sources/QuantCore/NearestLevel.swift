@@ -20,6 +20,10 @@ public struct NearestLevel: Sendable {
     /// `midpoints[i]` lies between `levels[i]` and `levels[i + 1]`.
     public let midpoints: [Float]
     public let tie: TieRule
+    /// The midpoints padded with +∞ to a power-of-two length, for a fixed-step branchless search.
+    @usableFromInline let padded: [Float]
+    /// Half the padded length: the first step of the search.
+    @usableFromInline let firstStep: Int
 
     public init(levels: [Float], tie: TieRule) {
         precondition(!levels.isEmpty)
@@ -31,26 +35,31 @@ public struct NearestLevel: Sendable {
             mids.append((levels[i] + levels[i + 1]) * 0.5)
         }
         self.midpoints = mids
+        var size = 1
+        while size < mids.count + 1 { size <<= 1 }
+        self.padded = mids + [Float](repeating: .infinity, count: size - mids.count)
+        self.firstStep = size >> 1
     }
 
     /// Index of the nearest level to `v`; NaN gives index 0; values outside clamp to the ends.
     @inlinable
     public func index(of v: Float) -> Int {
-        midpoints.withUnsafeBufferPointer { index(of: v, midpoints: $0) }
+        padded.withUnsafeBufferPointer { index(of: v, padded: $0) }
     }
 
-    /// As `index(of:)`, with the midpoints passed in so hot loops hoist the buffer access.
-    @inlinable
-    public func index(of v: Float, midpoints mids: UnsafeBufferPointer<Float>) -> Int {
-        if v.isNaN { return 0 }
-        // Count of midpoints strictly below v (binary search for the first midpoint >= v).
+    /// As `index(of:)`, with the padded midpoints passed in so hot loops hoist the buffer access.
+    ///
+    /// The count of midpoints strictly below `v`, found in log2(size) steps without branches on the
+    /// data; NaN compares false everywhere and lands on 0.
+    @inlinable @inline(__always)
+    public func index(of v: Float, padded mids: UnsafeBufferPointer<Float>) -> Int {
         var lo = 0
-        var hi = mids.count
-        while lo < hi {
-            let mid = (lo &+ hi) >> 1
-            if mids[mid] < v { lo = mid &+ 1 } else { hi = mid }
+        var step = firstStep
+        while step > 0 {
+            lo &+= mids[lo &+ step &- 1] < v ? step : 0
+            step >>= 1
         }
-        if tie == .even, lo < mids.count, mids[lo] == v, lo & 1 == 1 {
+        if tie == .even, mids[lo] == v, lo & 1 == 1 {
             return lo &+ 1
         }
         return lo
