@@ -30,8 +30,9 @@ enum QscopeMain {
                 exit(0)
             }
             // Every other parser error is a usage error: one line, the usage, exit 2.
-            let usage = Qscope.usageString(for: error)
-            FileHandle.standardError.write(Data("qscope: error: \(Qscope.message(for: error))\n\(usage)\n".utf8))
+            var text = Qscope.fullMessage(for: error)
+            if text.hasPrefix("Error: ") { text.removeFirst("Error: ".count) }
+            FileHandle.standardError.write(Data("qscope: error: \(text)\n".utf8))
             exit(2)
         }
     }

@@ -83,7 +83,8 @@ struct AnalysisTests {
         let q = try Quantizer.quantize(values, rows: 1, cols: 100, config: QuantConfig(dtype: .nf4, block: .elements(64)))
         #expect(q.absmax.count == 2)
         #expect(q.absmax[1] == values[64...].map { abs($0) }.max())
-        #expect(q.bitsPerParam == (100.0 * 4 + 2 * 32) / 100)
+        let expectedBits: Double = (100 * 4 + 2 * 32) / 100
+        #expect(q.bitsPerParam == expectedBits)
     }
 
     @Test func allZeros() throws {
@@ -107,7 +108,7 @@ struct AnalysisTests {
         #expect(a.metrics.excluded == 3)
         #expect(a.metrics.mse.isFinite && a.metrics.sqnrDB.isFinite)
         // The other elements of the blocks keep a finite scale.
-        #expect(a.quantized.absmax.allSatisfy(\.isFinite))
+        #expect(a.quantized.absmax.allSatisfy { $0.isFinite })
         #expect(a.codeUsage.reduce(0, +) == 125)
     }
 
@@ -131,6 +132,9 @@ struct AnalysisTests {
         let x = Tensor(name: "h", shape: [8, 64], sourceDType: "F16", values: values)
         let a = try Analyzer.analyze(x, config: QuantConfig(dtype: .fp16, block: .tensor))
         #expect(a.metrics.mse == 0) // fp16 input survives an fp16 cast exactly
+        // A cast has no codes; its usage counts distinct 16-bit values.
+        #expect(a.codeUsage.isEmpty)
+        #expect(a.metrics.codesUsed == Set(values).count)
         let b = try Analyzer.analyze(x, config: QuantConfig(dtype: .bf16, block: .tensor))
         #expect(b.metrics.mse > 0 && b.metrics.sqnrDB > 45)
     }

@@ -13,8 +13,7 @@ enum Fixtures {
 
     /// A reference array as `Float` (integer codes and bit patterns convert exactly).
     static func load(_ name: String) throws -> Tensor {
-        let path = url(name).path
-        let file = try TensorFile.open(path)
+        let file = try TensorFile.open(url(name).path)
         return try file.load(file.tensors[0].name)
     }
 

@@ -21,7 +21,7 @@ struct ReferenceVectorTests {
     @Test(arguments: ["nf4", "fp4"], blocks)
     func fourBitPackedBytesAndAbsmax(kind: String, block: Int) throws {
         let dtype = DataType(name: kind)!
-        var fp4Differences = 0
+        var zeroSwaps = 0, windows = 0, total = 0
         for (prefix, input) in Self.inputs {
             let x = try Fixtures.load(input)
             let q = try Quantizer.quantize(x, config: QuantConfig(dtype: dtype, block: .elements(block)))
@@ -38,8 +38,8 @@ struct ReferenceVectorTests {
                 // (+0 <-> -0, the same value), and |s| in the narrow windows between a CUDA literal and the
                 // true midpoint lands one level away. Check every difference is one of these.
                 let codes = q.codes
+                total += codes.count
                 for i in 0..<codes.count where codes[i] != nibble(ref, i) {
-                    fp4Differences += 1
                     let s = abs(x.values[i] / q.absmax[i / block])
                     let theirs = nibble(ref, i)
                     let zeroSwap = (codes[i] & 7) == 0 && (theirs & 7) == 0 && s <= 0.0026041700039058924
@@ -47,13 +47,16 @@ struct ReferenceVectorTests {
                         let mid = midpointFor(t)
                         return s >= min(t, mid) && s <= max(t, mid)
                     }
+                    if zeroSwap { zeroSwaps += 1 } else if window { windows += 1 }
                     #expect(zeroSwap || window, "unexplained FP4 difference at \(stem)[\(i)], s=\(s)")
                 }
             }
         }
         if kind == "fp4" {
-            // Measured: a handful of tiny values per tensor (the ±0 swap), nothing else.
-            #expect(fp4Differences < 60)
+            // Measured (x and w together, 16384 values): the ±0 swap grows with the block (more values
+            // fall below 0.0026 · absmax): 156 at block 64, 2116 at 4096; no threshold-window case occurs in these vectors.
+            #expect(windows * 1000 < total, "\(windows) window differences of \(total)")
+            print("fp4 block \(block): \(zeroSwaps) ±0 swaps, \(windows) threshold-window differences of \(total)")
         }
     }
 
@@ -105,7 +108,10 @@ struct ReferenceVectorTests {
                 let s = x.values[i] * (1 / absmax[i / block])
                 #expect(abs(s - map[Int(q.codes[i])]) <= abs(s - map[Int(refCodes[i])]))
             }
-            #expect(Double(differing) / Double(refCodes.count) < 0.006, "\(stem): \(differing) differ")
+            // Measured: 0.1–0.4 % on randn; 1.25 % on the MiniLM rows at block 4096, whose 7.91 outlier
+            // pushes most values to |s| < 0.01, where the lookup table's grid is coarsest.
+            #expect(Double(differing) / Double(refCodes.count) < 0.02, "\(stem): \(differing) differ")
+            print("dynamic8 \(stem): \(differing) of \(refCodes.count) codes differ from bitsandbytes' CPU lookup table")
         }
     }
 
@@ -167,7 +173,7 @@ private func nibble(_ packed: [UInt8], _ i: Int) -> UInt8 {
 
 /// The true float32 midpoint that bitsandbytes' CPU backend uses next to a CUDA literal.
 private func midpointFor(_ literal: Float) -> Float {
-    let sorted: [Float] = [0, 1.0 / 192, 1.0 / 6, 0.25, 1.0 / 3, 0.5, 2.0 / 3, 1].map { Float($0) }
+    let sorted = CodeTables.fp4[0..<8].sorted()
     let mids = zip(sorted, sorted.dropFirst()).map { ($0 + $1) * 0.5 }
     return mids.min { abs($0 - literal) < abs($1 - literal) }!
 }

@@ -105,13 +105,16 @@ public struct ReportRenderer: Sendable {
         }
         if o.columns.count > 10 { lines.append("  … \(o.columns.count - 10) more") }
         lines.append("")
-        let vh = a.valueHistogram
-        lines.append("values   [\(NumberFormat.sig(vh.lower)), \(NumberFormat.sig(vh.upper))]  " + NumberFormat.sparkline(vh.counts, width: 64, log: true))
-        let nh = a.normalizedHistogram
-        lines.append("\(a.quantized.codebook.domainLabel)".padding(toLength: 9, withPad: " ", startingAt: 0)
-                     + "[\(NumberFormat.sig(nh.lower)), \(NumberFormat.sig(nh.upper))]  " + NumberFormat.sparkline(nh.counts, width: 64, log: true))
-        let eh = a.errorHistogram
-        lines.append("error    [\(NumberFormat.sig(eh.lower)), \(NumberFormat.sig(eh.upper))]  " + NumberFormat.sparkline(eh.counts, width: 64, log: true))
+        lines.append("histograms (log count)")
+        let hists: [(String, Histogram)] = [("values", a.valueHistogram),
+                                            (a.quantized.codebook.domainLabel, a.normalizedHistogram),
+                                            ("error x̂ − x", a.errorHistogram)]
+        let width = hists.map(\.0.count).max() ?? 0
+        for (label, h) in hists {
+            let range = "[\(NumberFormat.sig(h.lower)), \(NumberFormat.sig(h.upper))]"
+            lines.append("  " + label.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+                         + range.padding(toLength: 22, withPad: " ", startingAt: 0) + NumberFormat.sparkline(h.counts, width: 64, log: true))
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

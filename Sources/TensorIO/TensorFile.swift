@@ -1,0 +1,129 @@
+/// An opened tensor file: its index (names, dtypes, shapes) and lazy access to each tensor.
+///
+/// Opening reads only the header, through a read-only memory map; `load`
+/// converts one tensor to `Float`. The format is recognised by its first
+/// bytes, never by the file name.
+public final class TensorFile: Sendable {
+    public let path: String
+    public let format: TensorFileFormat
+    /// safetensors `__metadata__`; empty for `.npy`.
+    public let metadata: [String: String]
+    /// Tensors in file order.
+    public let tensors: [TensorInfo]
+
+    private let file: MappedFile
+    private let locations: [String: Location]
+
+    struct Location: Sendable {
+        var storage: StorageType
+        var range: Range<Int>
+        var bigEndian: Bool
+        var fortranOrder: Bool
+    }
+
+    private init(path: String, format: TensorFileFormat, metadata: [String: String], tensors: [TensorInfo],
+                 file: MappedFile, locations: [String: Location]) {
+        self.path = path
+        self.format = format
+        self.metadata = metadata
+        self.tensors = tensors
+        self.file = file
+        self.locations = locations
+    }
+
+    /// Opens `path` read-only and reads its header.
+    public static func open(_ path: String) throws(TensorFileError) -> TensorFile {
+        let file = try MappedFile(path: path)
+        let head = try file.bytes(0..<min(file.size, 16), what: "the file's magic bytes")
+        if head.count >= 6 && Array(head[0..<6]) == NumpyFormat.magic {
+            let h = try NumpyFormat.parse(file)
+            let name = stem(of: path)
+            let info = TensorInfo(name: name, dtype: h.descr, shape: h.shape, count: h.count,
+                                  byteCount: h.count * max(h.storage.byteWidth, 1), isFloatConvertible: h.storage.isFloatConvertible)
+            let loc = Location(storage: h.storage, range: h.dataOffset..<(h.dataOffset + info.byteCount),
+                               bigEndian: h.bigEndian, fortranOrder: h.fortranOrder)
+            return TensorFile(path: path, format: .npy, metadata: [:], tensors: [info], file: file, locations: [name: loc])
+        }
+        if head.count >= 4 && head[0..<4].elementsEqual("GGUF".utf8) {
+            throw TensorFileError(file: path, reason: "GGUF files are not supported yet (expected safetensors or .npy)")
+        }
+        if head.count >= 4 && head[0..<4].elementsEqual([0x50, 0x4B, 0x03, 0x04]) {
+            throw TensorFileError(file: path, reason: "ZIP archives (.npz, PyTorch .pt) are not supported yet (expected safetensors or .npy)")
+        }
+        if head.count >= 9 && head[8] == UInt8(ascii: "{") {
+            let (entries, metadata) = try SafetensorsFormat.parse(file)
+            var locations: [String: Location] = [:]
+            for e in entries {
+                locations[e.info.name] = Location(storage: e.storage, range: e.range, bigEndian: false, fortranOrder: false)
+            }
+            return TensorFile(path: path, format: .safetensors, metadata: metadata, tensors: entries.map(\.info),
+                              file: file, locations: locations)
+        }
+        throw TensorFileError(file: path, offset: 0,
+                              reason: "not a recognised tensor file (expected safetensors: a length then '{'; or the .npy magic \\x93NUMPY)")
+    }
+
+    public func info(named name: String) -> TensorInfo? {
+        tensors.first { $0.name == name }
+    }
+
+    /// Converts one tensor to `Float`, row-major.
+    public func load(_ name: String) throws(TensorFileError) -> Tensor {
+        guard let info = info(named: name), let loc = locations[name] else {
+            throw TensorFileError(file: path, tensor: name, reason: "no such tensor")
+        }
+        guard info.isFloatConvertible else {
+            throw TensorFileError(file: path, tensor: name, reason: "dtype \(info.dtype) cannot be read as numbers")
+        }
+        guard loc.range.upperBound <= file.size else {
+            throw TensorFileError(file: path, tensor: name, offset: loc.range.lowerBound, reason: "the data is truncated")
+        }
+        var values = [Float](repeating: 0, count: info.count)
+        let chunk = 1 << 16
+        values.withUnsafeMutableBufferPointer { out in
+            file.withBytes(loc.range) { raw in
+                let width = loc.storage.byteWidth
+                var start = 0
+                while start < info.count {
+                    let n = min(chunk, info.count - start)
+                    let src = UnsafeRawBufferPointer(rebasing: raw[(start * width)..<((start + n) * width)])
+                    let dst = UnsafeMutableBufferPointer(rebasing: out[start..<(start + n)])
+                    loc.storage.convert(src, count: n, bigEndian: loc.bigEndian, into: dst)
+                    start += n
+                }
+            }
+        }
+        if loc.fortranOrder && info.shape.count > 1 {
+            values = TensorFile.fortranToRowMajor(values, shape: info.shape)
+        }
+        return Tensor(name: name, shape: info.shape, sourceDType: info.dtype, values: values)
+    }
+
+    /// Reorders column-major data (first index fastest) into row-major order.
+    static func fortranToRowMajor(_ v: [Float], shape: [Int]) -> [Float] {
+        var out = [Float](repeating: 0, count: v.count)
+        var colStrides = [Int](repeating: 1, count: shape.count)
+        for d in 1..<shape.count { colStrides[d] = colStrides[d - 1] * shape[d - 1] }
+        var index = [Int](repeating: 0, count: shape.count)
+        for i in 0..<v.count {
+            var src = 0
+            for d in 0..<shape.count { src += index[d] * colStrides[d] }
+            out[i] = v[src]
+            var d = shape.count - 1
+            while d >= 0 {
+                index[d] += 1
+                if index[d] < shape[d] { break }
+                index[d] = 0
+                d -= 1
+            }
+        }
+        return out
+    }
+
+    /// `weights.npy` → `weights`.
+    static func stem(of path: String) -> String {
+        let last = path.split(separator: "/").last.map(String.init) ?? path
+        if let dot = last.lastIndex(of: "."), dot != last.startIndex { return String(last[..<dot]) }
+        return last
+    }
+}
