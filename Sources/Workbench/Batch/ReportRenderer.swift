@@ -108,7 +108,7 @@ public struct ReportRenderer: Sendable {
         lines.append("histograms (log count)")
         let hists: [(String, Histogram)] = [("values", a.valueHistogram),
                                             (a.quantized.codebook.domainLabel, a.normalizedHistogram),
-                                            ("error x̂ − x", a.errorHistogram)]
+                                            ("error", a.errorHistogram)]
         let width = hists.map(\.0.count).max() ?? 0
         for (label, h) in hists {
             let range = "[\(NumberFormat.sig(h.lower)), \(NumberFormat.sig(h.upper))]"
