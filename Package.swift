@@ -14,24 +14,26 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
         .target(name: "TensorIO"),
         .target(name: "QuantCore", dependencies: ["TensorIO"]),
-        .target(name: "TUI", dependencies: ["QuantCore"]),
+        .target(name: "TUI", dependencies: ["QuantCore", .product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "Terminal", dependencies: ["CNcurses", "TUI"]),
         .target(name: "Workbench", dependencies: ["QuantCore", "TensorIO", "TUI", "Terminal"]),
         .executableTarget(
             name: "qscope",
             dependencies: [
-                "Workbench", "QuantCore", "TensorIO",
+                "Workbench", "QuantCore", "TensorIO", "TUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore", "TensorIO"]),
         .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"]),
         .testTarget(name: "TUITests", dependencies: ["TUI"]),
+        .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "QuantCore", "TensorIO", "TUI", "Terminal"]),
         .testTarget(name: "qscopeTests", dependencies: ["QuantCore", "TensorIO"]),
     ]
 )

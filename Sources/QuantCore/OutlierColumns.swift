@@ -25,6 +25,20 @@ public struct OutlierColumns: Sendable, Equatable {
         "absmax > \(formatShort(threshold)) or > \(formatShort(k))× median column absmax"
     }
 
+    /// The columns flagged under another threshold and k, without rescanning the tensor.
+    public func flagged(threshold: Float, k: Float) -> [Column] {
+        OutlierColumns.flag(columnAbsmax, median: median, threshold: threshold, k: k)
+    }
+
+    static func flag(_ colMax: [Float], median: Float, threshold: Float, k: Float) -> [Column] {
+        var flagged: [Column] = []
+        for (c, a) in colMax.enumerated() where a > threshold || (median > 0 && a > k * median) {
+            flagged.append(Column(index: c, absmax: a, ratio: median > 0 ? Double(a) / Double(median) : .infinity))
+        }
+        flagged.sort { $0.absmax > $1.absmax || ($0.absmax == $1.absmax && $0.index < $1.index) }
+        return flagged
+    }
+
     /// Finds the outlier columns of `values` viewed as `[rows, cols]`.
     public static func find(_ x: UnsafeBufferPointer<Float>, rows: Int, cols: Int, threshold: Float = 6, k: Float = 6,
                             threads: Int = Parallel.defaultThreads) -> OutlierColumns {
@@ -47,11 +61,7 @@ public struct OutlierColumns: Sendable, Equatable {
         for m in partial { for c in 0..<cols where m[c] > colMax[c] { colMax[c] = m[c] } }
         let sorted = colMax.sorted()
         let median = cols % 2 == 1 ? sorted[cols / 2] : (sorted[cols / 2 - 1] + sorted[cols / 2]) / 2
-        var flagged: [Column] = []
-        for (c, a) in colMax.enumerated() where a > threshold || (median > 0 && a > k * median) {
-            flagged.append(Column(index: c, absmax: a, ratio: median > 0 ? Double(a) / Double(median) : .infinity))
-        }
-        flagged.sort { $0.absmax > $1.absmax || ($0.absmax == $1.absmax && $0.index < $1.index) }
+        let flagged = flag(colMax, median: median, threshold: threshold, k: k)
         return OutlierColumns(threshold: threshold, k: k, median: median, columnAbsmax: colMax, columns: flagged)
     }
 }

@@ -2,25 +2,31 @@ import ArgumentParser
 import Foundation
 import QuantCore
 import TensorIO
+import TUI
 import Workbench
 
-/// `qscope [FILE]`: the workbench. Until the interactive screen lands it prints the report of the
-/// chosen tensor (the first one of the file when none is named), on the bundled sample by default.
+/// `qscope [FILE]`: the interactive workbench, on the bundled sample without FILE.
 struct Open: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "open",
-        abstract: "Open a file in the workbench (the default command; the bundled sample without FILE).",
-        discussion: HelpText.datatypes + "\n" + HelpText.blocks)
+        abstract: "Open a file in the interactive workbench (the default command; the bundled sample without FILE).",
+        discussion: """
+        Keys: d/D datatype, b/B block, x double quantization, l log axis, n normalised/raw domain, \
+        c code usage, p pin a baseline, o/O outlier threshold, / filter, Enter open, t theme, ? help, q quit.
+        The workbench needs a terminal; for scripts use 'qscope report'. QSCOPE_ASCII=1 draws with ASCII only; \
+        NO_COLOR turns colours off.
 
-    @Argument(help: "A .safetensors, .npy, .npz or .gguf file; the bundled MiniLM sample when left out.")
+        """ + HelpText.datatypes + "\n" + HelpText.blocks)
+
+    @Argument(help: "A .safetensors or .npy file; the bundled MiniLM sample when left out.")
     var file: String?
 
-    @Option(name: .long, help: "The tensor to open.")
+    @Option(name: .long, help: "The tensor to open first.")
     var tensor: String?
 
     @OptionGroup var quant: QuantOptions
 
-    @Option(name: .long, help: "Colour theme (a name from themes/ or a TOML file).")
+    @Option(name: .long, help: "Colour theme: a name from themes/ (default, light, high-contrast, mono, gruvbox) or a TOML file.")
     var theme: String?
 
     func run() throws {
@@ -28,12 +34,33 @@ struct Open: ParsableCommand {
             throw CLIError.usage("no FILE given and the bundled sample samples/minilm-l6.safetensors was not found")
         }
         let f = try TensorLoading.open(path)
-        let info = try tensor.map { try TensorLoading.pick(f, name: $0) }
-            ?? f.tensors.first { $0.isFloatConvertible && $0.count > 0 }
-        guard let info else { throw CLIError.malformed("\(path) holds no tensor qscope can analyse") }
-        let t = try TensorLoading.load(f, info)
-        let analysis = try Analyzer.analyze(t, config: try quant.config())
-        print(ReportRenderer(file: path, analysis: analysis).render(.text), terminator: "")
+        if let tensor { _ = try TensorLoading.pick(f, name: tensor) }
+        var themes = ThemeCatalog.all()
+        if let theme {
+            do {
+                let chosen = try ThemeCatalog.load(theme)
+                themes.removeAll { $0.name == chosen.name }
+                themes.insert(chosen, at: 0)
+            } catch let e as ThemeError {
+                throw CLIError.malformed(e.description)
+            }
+        }
+        let config = try quant.config()
+        var state = WorkbenchState(file: path, tensors: f.tensors, themes: themes)
+        state.dtype = config.dtype
+        if quant.block != nil { state.userBlock = config.block }
+        state.doubleQuant = config.doubleQuant
+        state.glyphs = GlyphSet.forEnvironment(ProcessInfo.processInfo.environment)
+        let first = tensor ?? f.tensors.first { $0.isFloatConvertible && $0.count > 0 }?.name
+        if let first, let i = f.tensors.firstIndex(where: { $0.name == first }) {
+            state.selection = i
+            state.openTensor = first
+        }
+        do {
+            try WorkbenchApp(file: f, state: state).run()
+        } catch {
+            throw CLIError.runtime(error.description)
+        }
     }
 }
 

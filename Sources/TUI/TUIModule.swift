@@ -1,2 +1,0 @@
-/// The TUI module: cells, buffers and widgets rendered without a terminal.
-public enum TUIModule {}

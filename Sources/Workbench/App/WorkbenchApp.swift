@@ -1,0 +1,116 @@
+import Foundation
+import QuantCore
+import TensorIO
+import Terminal
+import TUI
+
+/// Runs the workbench: the terminal loop, background analysis, the cache.
+///
+/// The UI thread only draws, reads keys and applies messages. Analyses run on a
+/// background queue and come back as messages tagged with the generation they
+/// were started for, so a stale result is dropped and the old figures stay on
+/// screen (with a spinner) until the new ones land.
+public final class WorkbenchApp: @unchecked Sendable {
+    private let file: TensorFile
+    private var state: WorkbenchState
+    private let worker = DispatchQueue(label: "qscope.analysis", qos: .userInitiated)
+    private let lock = NSLock()
+    private var inbox: [Message] = []
+    private var cache: [AnalysisKey: Analysis] = [:]
+    /// Cache keys, oldest first; the cache keeps the newest `cacheLimit` analyses.
+    private var cacheOrder: [AnalysisKey] = []
+    private let cacheLimit = 24
+    private var tensors: [String: Tensor] = [:]
+    private var latestRequested = 0
+    /// Histogram bins: enough for a wide pane.
+    public static let bins = 160
+
+    public init(file: TensorFile, state: WorkbenchState) {
+        self.file = file
+        self.state = state
+    }
+
+    /// Runs until the user quits or a signal arrives; the terminal is restored on return.
+    public func run() throws(TerminalError) {
+        let screen = try Screen.start()
+        defer { screen.stop() }
+        let size = screen.size
+        state.width = size.width
+        state.height = size.height
+        if state.openTensor != nil { execute(Update.request(&state)) }
+        var lastTick = Date()
+        while !state.quit {
+            screen.draw(WorkbenchView.render(state))
+            let event = screen.nextEvent(timeoutMilliseconds: 40)
+            switch event {
+            case .key(let k): execute(Update.apply(.key(k), to: &state))
+            case .resize(let w, let h):
+                screen.invalidate()
+                _ = Update.apply(.resize(width: w, height: h), to: &state)
+            case .interrupted: state.quit = true
+            case nil: break
+            }
+            for m in drainInbox() { execute(Update.apply(m, to: &state)) }
+            if Date().timeIntervalSince(lastTick) > 0.08 {
+                lastTick = Date()
+                _ = Update.apply(.tick, to: &state)
+            }
+        }
+    }
+
+    private func drainInbox() -> [Message] {
+        lock.lock()
+        defer { lock.unlock() }
+        let m = inbox
+        inbox.removeAll()
+        return m
+    }
+
+    private func post(_ m: Message) {
+        lock.lock()
+        inbox.append(m)
+        lock.unlock()
+    }
+
+    private func execute(_ commands: [Command]) {
+        for case .analyze(let key, let generation) in commands {
+            lock.lock()
+            let cached = cache[key]
+            lock.unlock()
+            if let hit = cached {
+                execute(Update.apply(.analyzed(generation: generation, key: key, analysis: hit), to: &state))
+                continue
+            }
+            lock.lock()
+            latestRequested = generation
+            lock.unlock()
+            worker.async { [self] in
+                // A request overtaken by a newer one before it started is skipped.
+                lock.lock()
+                let stale = generation != latestRequested
+                lock.unlock()
+                if stale { return }
+                do {
+                    let tensor = try tensorNamed(key.tensor)
+                    let a = try Analyzer.analyze(tensor, config: key.config, options: AnalysisOptions(bins: Self.bins))
+                    lock.lock()
+                    cache[key] = a
+                    cacheOrder.append(key)
+                    if cacheOrder.count > cacheLimit { cache[cacheOrder.removeFirst()] = nil }
+                    lock.unlock()
+                    post(.analyzed(generation: generation, key: key, analysis: a))
+                } catch {
+                    post(.failed(generation: generation, message: "\(error)"))
+                }
+            }
+        }
+    }
+
+    /// Loads (once) the tensor on the worker queue.
+    private func tensorNamed(_ name: String) throws -> Tensor {
+        if let t = tensors[name] { return t }
+        let t = try file.load(name)
+        tensors = [name: t] // keep one tensor in memory
+        return t
+    }
+}

@@ -1,0 +1,94 @@
+import Testing
+@testable import TUI
+
+@Suite("widgets")
+struct WidgetTests {
+    static let sizes = [(0, 0), (1, 1), (2, 2), (3, 5), (7, 3)]
+
+    @Test func everyWidgetRendersAtTinySizesWithoutTrapping() {
+        for (w, h) in Self.sizes {
+            for glyphs in [GlyphSet.unicode, .ascii] {
+                var buf = Buffer(width: w, height: h)
+                let area = buf.area
+                Panel(title: "a long title").render(into: &buf, area: area, glyphs: glyphs)
+                HistogramWidget(counts: [1, 5, 100, 3], lower: -1, upper: 1, logScale: true, levels: [-1, 0, 1],
+                                boundaries: [-0.5, 0.5]).render(into: &buf, area: area, glyphs: glyphs)
+                BarStrip(values: [0.1, 7, 0.2], threshold: 6).render(into: &buf, area: area, glyphs: glyphs)
+                buf.put("text", x: -3, y: -1)
+                buf.put("text", x: w - 1, y: h - 1)
+                buf.fill(Rect(x: -5, y: -5, width: 100, height: 100))
+                #expect(buf.lines().count == h)
+            }
+        }
+    }
+
+    @Test func bufferClipsEveryWrite() {
+        var b = Buffer(width: 4, height: 2)
+        b.put("abcdef", x: 2, y: 1)
+        b.put("zz", x: -1, y: 0)
+        b[10, 10] = Cell("x")
+        #expect(b.lines() == ["z", "  ab"])
+    }
+
+    @Test func panelDrawsBorderAndClippedTitle() {
+        var b = Buffer(width: 12, height: 3)
+        let inner = Panel(title: "metrics and more").render(into: &b, area: b.area, glyphs: .unicode)
+        #expect(inner == Rect(x: 1, y: 1, width: 10, height: 1))
+        #expect(b.lines() == ["┌ metrics …┐", "│          │", "└──────────┘"])
+        var a = Buffer(width: 6, height: 2)
+        Panel(title: "").render(into: &a, area: a.area, glyphs: .ascii)
+        #expect(a.lines() == ["+----+", "+----+"])
+    }
+
+    @Test func histogramUsesEighthBlocksAndDistinctMarkers() {
+        var b = Buffer(width: 8, height: 3)
+        HistogramWidget(counts: [0, 1, 2, 4, 8, 4, 2, 1], lower: -1, upper: 1, levels: [-1], boundaries: [0.76])
+            .render(into: &b, area: b.area, glyphs: .unicode)
+        #expect(b.lines() == ["┃   █  ┊", "┃▂▄███▄▂", "-1  0  1"])
+        var log = Buffer(width: 4, height: 1)
+        HistogramWidget(counts: [1, 1000, 0, 10], lower: 0, upper: 1, logScale: true).render(into: &log, area: log.area, glyphs: .ascii)
+        #expect(log.lines() == [".# -"])
+    }
+
+    @Test func barStripShowsTheMaximumOfEachGroupAndTheThreshold() {
+        var b = Buffer(width: 4, height: 1)
+        BarStrip(values: [0.1, 0.1, 8, 0.1, 0.1, 0.1, 0.1, 0.1], threshold: 4).render(into: &b, area: b.area, glyphs: .unicode)
+        #expect(b.lines() == ["▁█▁▁"])
+    }
+
+    @Test func colourLadder() {
+        #expect(Color.rgb(255, 0, 0).nearestIndex(among: 256) == 9)
+        #expect(Color.rgb(135, 175, 215).nearestIndex(among: 256) == 110)
+        #expect(Color.rgb(135, 175, 215).nearestIndex(among: 16) == 8)
+        #expect(Color.rgb(255, 0, 0).nearestIndex(among: 16) == 9)
+        #expect(Color.indexed(196).nearestIndex(among: 16) == 9)
+        #expect(Color.indexed(3).nearestIndex(among: 16) == 3)
+        #expect(Color.default.nearestIndex(among: 256) == nil)
+    }
+
+    @Test func glyphSetFollowsTheEnvironment() {
+        #expect(GlyphSet.forEnvironment(["LANG": "en_US.UTF-8"]) == .unicode)
+        #expect(GlyphSet.forEnvironment(["LANG": "C"]) == .ascii)
+        #expect(GlyphSet.forEnvironment(["LANG": "C.UTF-8", "QSCOPE_ASCII": "1"]) == .ascii)
+        #expect(GlyphSet.forEnvironment(["LC_ALL": "C.UTF-8", "TERM": "linux"]) == .ascii)
+    }
+
+    @Test func themesFallBackAndReportTheLine() throws {
+        let t = try Theme.parse("name = \"x\"\n[colors]\nbar = \"#ff0000\"\n", source: "x.toml")
+        #expect(t.colors[.bar] == .rgb(255, 0, 0))
+        #expect(t.colors[.good] == Theme.fallback.colors[.good])
+        #expect(throws: ThemeError.self) { try Theme.parse("[colors]\nbar = \"nope\"\n", source: "bad.toml") }
+        do {
+            _ = try Theme.parse("name = \"x\"\n[colors\nbar = 1\n", source: "broken.toml")
+            Issue.record("no error")
+        } catch {
+            #expect(error.description.contains("broken.toml, line 2"), "\(error.description)")
+        }
+        do {
+            _ = try Theme.parse("[colors]\nbars = 1\n", source: "role.toml")
+            Issue.record("no error")
+        } catch {
+            #expect(error.description.contains("line 2") && error.description.contains("unknown role 'bars'"))
+        }
+    }
+}
