@@ -21,7 +21,7 @@ public enum WorkbenchView {
         let (main, outlierArea) = body1.splitBottom(5)
         let listWidth = min(36, max(22, s.width * 22 / 100))
         let (listArea, rest2) = main.splitLeft(listWidth)
-        let (center, metricsArea) = rest2.splitRight(min(34, max(28, s.width / 4)))
+        let (center, metricsArea) = rest2.splitRight(s.width < 100 ? 26 : min(34, max(28, s.width / 4)))
         let (valuesArea, errorArea) = center.splitTop(center.height * 3 / 5)
 
         renderTitle(s, &buf, titleRow)
@@ -68,7 +68,17 @@ public enum WorkbenchView {
         let title = s.filter.isEmpty ? "tensors (\(s.tensors.count))" : "tensors \(visible.count)/\(s.tensors.count)"
         let inner = panel(title, focused: s.focus == .tensors, theme).render(into: &buf, area: r, glyphs: g)
         guard inner.height > 0 else { return }
-        let rows = s.filtering || !s.filter.isEmpty ? inner.height - 1 : inner.height
+        // The last row describes the selected tensor: shape and dtype (or why it cannot be opened).
+        var footer = inner.height >= 3 ? 1 : 0
+        if let t = s.selectedTensor, footer == 1 {
+            let shape = t.shape.isEmpty ? "scalar" : t.shape.map(String.init).joined(separator: "×")
+            let text = t.isFloatConvertible ? "\(shape) \(t.dtype)" : "\(t.dtype): not numeric"
+            buf.put(Text.pad(text, inner.width), x: inner.x, y: inner.maxY - 1, style: theme.style(.dim))
+        } else {
+            footer = 0
+        }
+        let filterRow = s.filtering || !s.filter.isEmpty ? 1 : 0
+        let rows = inner.height - footer - filterRow
         let first = max(0, min(s.selection - rows / 2, visible.count - rows))
         for (row, i) in (first..<min(visible.count, first + max(rows, 0))).enumerated() {
             let t = visible[i]
@@ -81,7 +91,7 @@ public enum WorkbenchView {
                     x: inner.x, y: inner.y + row, style: style)
         }
         if s.filtering || !s.filter.isEmpty {
-            buf.put(Text.pad("/" + s.filter + (s.filtering ? "_" : ""), inner.width), x: inner.x, y: inner.maxY - 1,
+            buf.put(Text.pad("/" + s.filter + (s.filtering ? "_" : ""), inner.width), x: inner.x, y: inner.maxY - 1 - footer,
                     style: theme.style(.accent))
         }
     }
@@ -113,7 +123,7 @@ public enum WorkbenchView {
         }
         let inner = panel(title, focused: s.focus == .values, theme).render(into: &buf, area: r, glyphs: g)
         guard inner.width > 0, inner.height > 0 else { return }
-        let crowded = levels.count > inner.width / 2
+        let crowded = levels.count > inner.width * 2 / 3
         let w = HistogramWidget(counts: hist.counts, lower: hist.lower, upper: hist.upper, logScale: s.logAxis,
                                 levels: crowded ? [] : levels, boundaries: crowded ? [] : boundaries,
                                 barStyle: theme.style(.bar), levelStyle: theme.style(.levelMarker),

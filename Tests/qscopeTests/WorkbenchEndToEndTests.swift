@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+
+/// The real binary in a real terminal (tmux), driven by keys as a person would.
+@Suite("workbench in tmux", .serialized, .enabled(if: TmuxSession.available))
+struct WorkbenchEndToEndTests {
+    var command: String { "cd '\(CLI.repoRoot.path)' && '\(CLI.binary.path)'" }
+
+    func sqnr(_ screen: String) -> String? {
+        screen.split(separator: "\n").first { $0.contains("SQNR") }.map(String.init)
+    }
+
+    @Test func openChangeResizeHelpQuit() throws {
+        let t = try TmuxSession(width: 120, height: 40)
+        defer { t.close() }
+        try t.wait { $0.contains("$") }
+        try t.type(command)
+        var s = try t.wait { $0.contains("SQNR") && $0.contains("dB") }
+        #expect(s.contains("encoder.layer.0.output.dense.weight"))
+        #expect(s.contains("nf4 · block 64"))
+        #expect(s.contains("█"))
+        let before = sqnr(s)
+        try t.send("d")
+        s = try t.wait { $0.contains("fp4 · block 64") && self.sqnr($0) != before }
+        #expect(s.contains("fp4 · block 64"))
+        #expect(sqnr(s) != before && sqnr(s) != nil)
+        try t.send("b")
+        s = try t.wait { $0.contains("fp4 · block 128") }
+        #expect(s.contains("fp4 · block 128"))
+        try t.resize(width: 60, height: 20)
+        s = try t.wait { $0.contains("SQNR") && !$0.contains("too small") }
+        try t.resize(width: 30, height: 10)
+        s = try t.wait { $0.contains("too small") }
+        #expect(s.contains("too small"))
+        try t.resize(width: 120, height: 40)
+        s = try t.wait { $0.contains("SQNR") }
+        #expect(s.contains("SQNR"))
+        try t.send("?")
+        s = try t.wait { $0.contains("next datatype") }
+        #expect(s.contains("help"))
+        try t.send("Escape")
+        try t.send("q")
+        try t.wait { $0.contains("$") && !$0.contains("SQNR") }
+        try t.type("echo EXIT=$?")
+        s = try t.wait { $0.contains("EXIT=") }
+        #expect(s.contains("EXIT=0"))
+    }
+
+    @Test func sigtermRestoresTheTerminal() throws {
+        let t = try TmuxSession(width: 100, height: 30)
+        defer { t.close() }
+        try t.wait { $0.contains("$") }
+        try t.type(command)
+        try t.wait { $0.contains("SQNR") }
+        let pid = try #require(try t.childPID())
+        kill(pid, SIGTERM)
+        try t.wait { !$0.contains("SQNR") }
+        // The quotes keep the typed command line itself from matching "MODE_".
+        try t.type("stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(echo|icanon)$' | sed 's/^/M''ODE_/'")
+        let s = try t.wait { $0.components(separatedBy: "MODE_").count >= 3 }
+        let words = s.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+        #expect(words.contains("MODE_echo") && words.contains("MODE_icanon"), "\(s)")
+        #expect(!words.contains("MODE_-echo") && !words.contains("MODE_-icanon"))
+    }
+
+    @Test func ctrlCQuits() throws {
+        let t = try TmuxSession(width: 100, height: 30)
+        defer { t.close() }
+        try t.wait { $0.contains("$") }
+        try t.type(command)
+        try t.wait { $0.contains("SQNR") }
+        try t.send("C-c")
+        let s = try t.wait { !$0.contains("SQNR") }
+        #expect(!s.contains("SQNR"))
+    }
+}
