@@ -33,19 +33,37 @@ public enum Analyzer {
         let normHist = Histogram.empty(lower: lo, upper: hi, bins: bins)
         let maxErr = metrics.maxAbsErr.isFinite ? metrics.maxAbsErr : 0
         let errHist = Histogram.empty(lower: -maxErr, upper: maxErr, bins: bins)
+        let grouping = q.grouping
         let hists = q.dequantized.withUnsafeBufferPointer { yb in
             let xs = SharedPointer(x.baseAddress ?? UnsafePointer(bitPattern: 8)!)
             let ys = SharedPointer(yb.baseAddress ?? UnsafePointer(bitPattern: 8)!)
-            return Parallel.mapChunks(count: n, threads: threads, minimumPerChunk: 1 << 16) { r in
+            // Per block, so the block's scale is looked up once; bins by multiplication, not division.
+            return Parallel.mapChunks(count: grouping.blockCount, threads: threads,
+                                      minimumPerChunk: Swift.max(1, (1 << 16) / Swift.max(1, grouping.nominalBlockLength))) { r in
                 var v = valueHist, nh = normHist, eh = errHist
-                for i in r {
-                    let xv = xs.base[i]
-                    guard xv.isFinite else { continue }
-                    if let k = v.bin(of: Double(xv)) { v.counts[k] += 1 }
-                    let b = q.grouping.blockIndex(ofElement: i)
-                    if let k = nh.bin(of: Double(q.normalized(xv, block: b))) { nh.counts[k] += 1 }
-                    if let k = eh.bin(of: Double(ys.base[i]) - Double(xv)) { eh.counts[k] += 1 }
+                let vb = BinMap(v), nb = BinMap(nh), ebm = BinMap(eh)
+                let bins = vb.last + 1
+                // One flat buffer of counts for the three histograms, written through a raw pointer.
+                let counts = UnsafeMutablePointer<Int>.allocate(capacity: 3 * bins)
+                counts.initialize(repeating: 0, count: 3 * bins)
+                defer { counts.deallocate() }
+                let vc = counts, nc = counts + bins, ec = counts + 2 * bins
+                for b in r {
+                    let (start, length, stride) = grouping.extent(ofBlock: b)
+                    let scale = q.normScale[b]
+                    let zero = q.zeroPoints.isEmpty ? 0 : q.zeroPoints[b]
+                    var i = start
+                    for _ in 0..<length {
+                        let xv = xs.base[i]
+                        if xv.isFinite {
+                            if let k = vb.bin(Double(xv)) { vc[k] += 1 }
+                            if let k = nb.bin(Double(xv / scale + zero)) { nc[k] += 1 }
+                            if let k = ebm.bin(Double(ys.base[i]) - Double(xv)) { ec[k] += 1 }
+                        }
+                        i += stride
+                    }
                 }
+                for k in 0..<bins { v.counts[k] = vc[k]; nh.counts[k] = nc[k]; eh.counts[k] = ec[k] }
                 return (v, nh, eh)
             }
         }
@@ -59,6 +77,19 @@ public enum Analyzer {
                         config: q.config, quantized: q, stats: stats, metrics: metrics,
                         valueHistogram: vh, normalizedHistogram: nh, errorHistogram: eh,
                         codeUsage: isCast ? [] : usage, outliers: outliers)
+    }
+
+    /// A histogram's binning rule with the division hoisted out of the loop.
+    struct BinMap {
+        let lower: Double, upper: Double, mult: Double, last: Int
+        init(_ h: Histogram) {
+            lower = h.lower; upper = h.upper; last = h.counts.count - 1
+            mult = Double(h.counts.count) / (h.upper - h.lower)
+        }
+        @inline(__always) func bin(_ v: Double) -> Int? {
+            guard v >= lower, v <= upper else { return nil }
+            return Swift.min(Int((v - lower) * mult), last)
+        }
     }
 
     /// Error metrics and code usage of a quantization, in one parallel pass over x and x̂.

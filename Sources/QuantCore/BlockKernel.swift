@@ -97,7 +97,11 @@ struct BlockKernel: Sendable {
             let codes = out.codes!.base
             out.normScale.base[b] = absmax
             levels.withUnsafeBufferPointer { table in
-                if let nearest {
+                if let nearest, stride == 1, nearest.tie == .lower, nearest.midpoints.count <= 16 {
+                    BlockKernel.encodeSmallTable(x: x + start, count: length, inv: inv, midpoints: nearest.midpoints,
+                                                 table: table, decodeScale: decodeAbsmax,
+                                                 codes: codes + start, deq: deq + start)
+                } else if let nearest {
                     nearest.padded.withUnsafeBufferPointer { mids in
                         each { i in
                             let c = nearest.index(of: x[i] * inv, padded: mids)
@@ -184,6 +188,43 @@ struct BlockKernel: Sendable {
                     deq[i] = table[Int(c)] * decodeScale
                     i += stride
                 }
+            }
+        }
+    }
+
+    /// Nearest level with ties down for tables of at most 17 levels (NF4, small quantile tables),
+    /// eight values at a time: the code is the number of midpoints strictly below `x · inv`, counted
+    /// with vector compares instead of a search. NaN compares false everywhere and gets code 0.
+    @inline(__always)
+    static func encodeSmallTable(x: UnsafePointer<Float>, count: Int, inv: Float, midpoints: [Float],
+                                 table: UnsafeBufferPointer<Float>, decodeScale: Float,
+                                 codes: UnsafeMutablePointer<UInt8>, deq: UnsafeMutablePointer<Float>) {
+        midpoints.withUnsafeBufferPointer { mids in
+            let scale = SIMD8<Float>(repeating: inv)
+            var i = 0
+            while i + 8 <= count {
+                var v = SIMD8<Float>()
+                for j in 0..<8 { v[j] = x[i + j] }
+                v *= scale
+                var c = SIMD8<Int32>(repeating: 0)
+                let one = SIMD8<Int32>(repeating: 1)
+                for m in mids {
+                    c.replace(with: c &+ one, where: v .> SIMD8<Float>(repeating: m))
+                }
+                for j in 0..<8 {
+                    let code = Int(c[j])
+                    codes[i + j] = UInt8(truncatingIfNeeded: code)
+                    deq[i + j] = table[code] * decodeScale
+                }
+                i += 8
+            }
+            while i < count {
+                let v = x[i] * inv
+                var code = 0
+                for m in mids where v > m { code += 1 }
+                codes[i] = UInt8(truncatingIfNeeded: code)
+                deq[i] = table[code] * decodeScale
+                i += 1
             }
         }
     }
