@@ -132,6 +132,25 @@ struct UpdateTests {
         #expect(text.contains("-2.78")) // fp4 is 2.78 dB below nf4 on this tensor
     }
 
+    @Test func everyDatatypeAndBlockRendersInBothDomains() throws {
+        var h = try Harness(width: 80, height: 24)
+        h.state.openTensor = "encoder.layer.0.attention.output.LayerNorm.weight" // 1-D, 384 values: quick
+        for _ in DataType.allCases {
+            h.send(.char("d"))
+            for domain in [true, false] {
+                h.state.normalizedDomain = domain
+                let text = h.screen.text
+                #expect(text.contains("SQNR"), "\(h.state.dtype)")
+            }
+        }
+        for _ in BlockSize.cycle {
+            h.send(.char("b"))
+            #expect(h.screen.text.contains("block \(h.state.config.block)"))
+        }
+        h.send(.char("t"))
+        #expect(h.state.status.hasPrefix("theme"))
+    }
+
     @Test func helpThemeAndQuit() throws {
         var h = try Harness()
         h.send(.char("?"))
