@@ -16,6 +16,8 @@ public final class TensorFile: Sendable {
 
     struct Location: Sendable {
         var storage: StorageType
+        /// Set for GGUF tensors: the ggml block type to dequantize.
+        var ggml: GGMLType? = nil
         var range: Range<Int>
         var bigEndian: Bool
         var fortranOrder: Bool
@@ -44,8 +46,16 @@ public final class TensorFile: Sendable {
                                bigEndian: h.bigEndian, fortranOrder: h.fortranOrder)
             return TensorFile(path: path, format: .npy, metadata: [:], tensors: [info], file: file, locations: [name: loc])
         }
-        if head.count >= 4 && head[0..<4].elementsEqual("GGUF".utf8) {
-            throw TensorFileError(file: path, reason: "GGUF files are not supported yet (expected safetensors or .npy)")
+        if head.count >= 4 && head[0..<4].elementsEqual(GGUFFormat.magic) {
+            let parsed = try GGUFFormat.parse(file)
+            var locations: [String: Location] = [:]
+            for t in parsed.tensors {
+                locations[t.info.name] = Location(storage: .float32, ggml: t.type, range: t.range, bigEndian: false, fortranOrder: false)
+            }
+            var metadata = parsed.metadata
+            metadata["gguf.version"] = String(parsed.version)
+            return TensorFile(path: path, format: .gguf, metadata: metadata, tensors: parsed.tensors.map(\.info),
+                              file: file, locations: locations)
         }
         if head.count >= 4 && head[0..<4].elementsEqual([0x50, 0x4B, 0x03, 0x04]) {
             throw TensorFileError(file: path, reason: "ZIP archives (.npz, PyTorch .pt) are not supported yet (expected safetensors or .npy)")
@@ -60,7 +70,7 @@ public final class TensorFile: Sendable {
                               file: file, locations: locations)
         }
         throw TensorFileError(file: path, offset: 0,
-                              reason: "not a recognised tensor file (expected safetensors: a length then '{'; or the .npy magic \\x93NUMPY)")
+                              reason: "not a recognised tensor file (expected safetensors: a length then '{'; the .npy magic \\x93NUMPY; or GGUF)")
     }
 
     public func info(named name: String) -> TensorInfo? {
@@ -73,12 +83,25 @@ public final class TensorFile: Sendable {
             throw TensorFileError(file: path, tensor: name, reason: "no such tensor")
         }
         guard info.isFloatConvertible else {
-            throw TensorFileError(file: path, tensor: name, reason: "dtype \(info.dtype) cannot be read as numbers")
+            let what = format == .gguf ? "ggml type \(info.dtype) is not supported for analysis (readable: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K)"
+                                       : "dtype \(info.dtype) cannot be read as numbers"
+            throw TensorFileError(file: path, tensor: name, reason: what)
         }
         guard loc.range.upperBound <= file.size else {
             throw TensorFileError(file: path, tensor: name, offset: loc.range.lowerBound, reason: "the data is truncated")
         }
         var values = [Float](repeating: 0, count: info.count)
+        if let ggml = loc.ggml {
+            let qk = ggml.blockLayout.elements
+            if info.count > 0 {
+                values.withUnsafeMutableBufferPointer { out in
+                    file.withBytes(loc.range) { raw in
+                        ggml.dequantize(raw, blocks: info.count / qk, into: out.baseAddress!)
+                    }
+                }
+            }
+            return Tensor(name: name, shape: info.shape, sourceDType: info.dtype, values: values)
+        }
         let chunk = 1 << 16
         values.withUnsafeMutableBufferPointer { out in
             file.withBytes(loc.range) { raw in

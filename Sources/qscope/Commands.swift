@@ -96,6 +96,15 @@ struct List: ParsableCommand {
         }
         let width = min(max(f.tensors.map(\.name.count).max() ?? 4, 4), 60)
         print("\(file): \(f.format.rawValue), \(f.tensors.count) tensors, \(f.tensors.reduce(0) { $0 + $1.count }) values")
+        if f.format == .gguf {
+            let m = f.metadata
+            var types: [String: Int] = [:]
+            for t in f.tensors { types[t.dtype, default: 0] += 1 }
+            let summary = types.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
+            print("  GGUF v\(m["gguf.version"] ?? "?"), architecture \(m["general.architecture"] ?? "unknown")"
+                  + (m["general.name"].map { ", name \($0)" } ?? "") + (m["general.file_type"].map { ", file type \($0)" } ?? ""))
+            print("  tensor types: \(summary)")
+        }
         for t in f.tensors {
             let shape = t.shape.isEmpty ? "scalar" : t.shape.map(String.init).joined(separator: "×")
             let note = t.isFloatConvertible ? "" : "  (not numeric: cannot be analysed)"
