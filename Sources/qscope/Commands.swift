@@ -245,3 +245,65 @@ struct Quantize: ParsableCommand {
         FileHandle.standardError.write(Data("wrote \(output): \(entries.count) tensors, \(t.count) values at \(String(format: "%.4f", bits)) bits/param\n".utf8))
     }
 }
+
+extension ScanSort: ExpressibleByArgument {}
+
+/// `qscope scan FILE`: every floating-point tensor under one configuration, one at a time.
+struct Scan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Analyse every tensor of a file and print a table sorted by relative error (or outliers, SQNR, name).",
+        discussion: """
+        Tensors are loaded one at a time through the memory map, so memory stays bounded by the largest \
+        tensor. Progress goes to stderr when it is a terminal. Tensors that are not numeric, empty, or that \
+        the configuration cannot apply to are listed as skipped.
+
+        """ + HelpText.datatypes + "\n" + HelpText.blocks + "\n\n" + HelpText.exitCodes)
+
+    @Argument(help: "A .safetensors, .npy or .gguf file.")
+    var file: String
+
+    @OptionGroup var quant: QuantOptions
+
+    @Option(name: .long, help: "Sort by error (default; worst first), outliers, sqnr (lowest first) or name.")
+    var sort: ScanSort = .error
+
+    @Option(name: .customLong("outlier-threshold"), help: "Absolute column-absmax threshold for outlier columns.")
+    var outlierThreshold: Float = 6
+
+    @Option(name: .long, help: "text, json, csv or markdown.")
+    var format: OutputFormat = .text
+
+    func run() throws {
+        let f = try TensorLoading.open(file)
+        let config = try quant.config()
+        var rows: [ScanRow] = []
+        var skipped: [(name: String, reason: String)] = []
+        let progress = isatty(STDERR_FILENO) == 1
+        let start = Date()
+        let total = f.tensors.reduce(0) { $0 + $1.count }
+        var done = 0
+        for (i, info) in f.tensors.enumerated() {
+            defer { done += info.count }
+            if progress {
+                let elapsed = Date().timeIntervalSince(start)
+                let rate = elapsed > 0 ? Double(done) / elapsed : 0
+                let eta = rate > 0 ? Double(total - done) / rate : 0
+                FileHandle.standardError.write(Data(String(format: "\r\u{1B}[K[%d/%d] %3.0f%%  %.1f M values/s  ETA %.0fs  %@",
+                                                           i + 1, f.tensors.count, 100 * Double(done) / Double(max(total, 1)),
+                                                           rate / 1e6, eta, String(info.name.prefix(40))).utf8))
+            }
+            guard info.isFloatConvertible else { skipped.append((info.name, "dtype \(info.dtype) is not numeric")); continue }
+            guard info.count > 0 else { skipped.append((info.name, "empty")); continue }
+            let t = try f.load(info.name)
+            do {
+                let a = try Analyzer.analyze(t, config: config, options: AnalysisOptions(bins: 8, outlierThreshold: outlierThreshold))
+                rows.append(ScanRow(name: t.name, shape: t.shape, sourceDType: t.sourceDType, count: t.count,
+                                    metrics: a.metrics, outlierColumns: a.outliers.columns.count))
+            } catch {
+                skipped.append((info.name, error.description))
+            }
+        }
+        if progress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        print(ScanRenderer(file: file, config: config, rows: rows, skipped: skipped, sort: sort).render(format), terminator: "")
+    }
+}

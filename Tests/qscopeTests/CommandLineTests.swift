@@ -133,6 +133,21 @@ struct CommandLineTests {
         #expect(help.status == 0 && help.stdout.contains("nf4") && help.stdout.contains("mxfp4"))
     }
 
+    @Test func scanEveryTensor() throws {
+        let j = try CLI.json(["scan", st, "--format", "json", "--sort", "name"])
+        let rows = try #require(j["tensors"] as? [[String: Any]])
+        #expect(rows.map { $0["name"] as? String } == ["layer.bias", "layer.half", "layer.weight"])
+        let weight = try #require(rows.last)
+        let exp = try #require((try CLI.expected())["weights_nf4_b64"] as? [String: Any])
+        #expect(close(weight["sqnr_db"], exp["sqnr_db"], rel: 1e-7))
+        #expect(weight["outlier_columns"] as? Int == 1)
+        let gguf = CLI.repoRoot.appendingPathComponent("Tests/Fixtures/gguf/blocks.gguf").path
+        let text = try CLI.run(["scan", gguf, "--dtype", "int8", "--block", "row"])
+        #expect(text.status == 0 && text.stdout.contains("t_Q6_K"))
+        let list = try CLI.run(["list", gguf])
+        #expect(list.stdout.contains("architecture qscope-test") && list.stdout.contains("Q4_K"))
+    }
+
     @Test func listShowsEveryTensor() throws {
         let j = try CLI.json(["list", st, "--format", "json"])
         #expect(j["format"] as? String == "safetensors")
