@@ -13,9 +13,26 @@ final class MappedFile: @unchecked Sendable {
     let path: String
     let size: Int
     private let base: UnsafeRawPointer?
+    /// True when `base` is memory this object allocated (an in-memory member of an archive).
+    private let owned: Bool
+
+    /// Bytes held in memory under a name (an `.npz` member), read through the same checked API.
+    init(path: String, bytes: [UInt8]) {
+        self.path = path
+        size = bytes.count
+        owned = true
+        if bytes.isEmpty {
+            base = nil
+        } else {
+            let p = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 16)
+            bytes.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+            base = UnsafeRawPointer(p)
+        }
+    }
 
     init(path: String) throws(TensorFileError) {
         self.path = path
+        owned = false
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw TensorFileError(file: path, reason: "cannot open for reading (\(String(cString: strerror(errno))))")
@@ -41,7 +58,8 @@ final class MappedFile: @unchecked Sendable {
     }
 
     deinit {
-        if let base { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+        guard let base else { return }
+        if owned { UnsafeMutableRawPointer(mutating: base).deallocate() } else { munmap(UnsafeMutableRawPointer(mutating: base), size) }
     }
 
     /// The bytes `range` (already checked to lie inside the file).

@@ -20,7 +20,7 @@ enum NumpyFormat {
         var count: Int
     }
 
-    static func parse(_ file: MappedFile) throws(TensorFileError) -> Header {
+    static func parse(_ file: MappedFile, requireData: Bool = true) throws(TensorFileError) -> Header {
         let path = file.path
         func fail(_ reason: String, offset: Int? = nil) -> TensorFileError {
             TensorFileError(file: path, offset: offset, reason: reason)
@@ -73,7 +73,7 @@ enum NumpyFormat {
         let (bytes, o) = count.multipliedReportingOverflow(by: max(storage.byteWidth, 1))
         guard !o else { throw fail("shape \(shape) overflows the byte count") }
         let available = file.size - dataOffset
-        guard bytes <= available else {
+        guard bytes <= available || !requireData else {
             throw fail("the data is truncated: shape \(shape) of \(descr) needs \(bytes) bytes, the file has \(available) after the header",
                        offset: dataOffset)
         }

@@ -1,9 +1,12 @@
+import Foundation
+import ZIPFoundation
+
 /// An opened tensor file: its index (names, dtypes, shapes) and lazy access to each tensor.
 ///
 /// Opening reads only the header, through a read-only memory map; `load`
 /// converts one tensor to `Float`. The format is recognised by its first
 /// bytes, never by the file name.
-public final class TensorFile: Sendable {
+public final class TensorFile: @unchecked Sendable {
     public let path: String
     public let format: TensorFileFormat
     /// safetensors `__metadata__`; empty for `.npy`.
@@ -13,6 +16,9 @@ public final class TensorFile: Sendable {
 
     private let file: MappedFile
     private let locations: [String: Location]
+    /// For `.npz`: the archive and its members (reads are serialised: the archive shares one file handle).
+    private let npz: (archive: Archive, members: [String: NpzFormat.Member])?
+    private let lock = NSLock()
 
     struct Location: Sendable {
         var storage: StorageType
@@ -24,7 +30,9 @@ public final class TensorFile: Sendable {
     }
 
     private init(path: String, format: TensorFileFormat, metadata: [String: String], tensors: [TensorInfo],
-                 file: MappedFile, locations: [String: Location]) {
+                 file: MappedFile, locations: [String: Location],
+                 npz: (archive: Archive, members: [String: NpzFormat.Member])? = nil) {
+        self.npz = npz
         self.path = path
         self.format = format
         self.metadata = metadata
@@ -58,7 +66,20 @@ public final class TensorFile: Sendable {
                               file: file, locations: locations)
         }
         if head.count >= 4 && head[0..<4].elementsEqual([0x50, 0x4B, 0x03, 0x04]) {
-            throw TensorFileError(file: path, reason: "ZIP archives (.npz, PyTorch .pt) are not supported yet (expected safetensors or .npy)")
+            let (archive, members) = try NpzFormat.open(path)
+            guard !members.isEmpty else {
+                throw TensorFileError(file: path, reason: "a ZIP archive without .npy members (PyTorch .pt files are not read; convert to safetensors)")
+            }
+            var locations: [String: Location] = [:]
+            var byName: [String: NpzFormat.Member] = [:]
+            for m in members {
+                let h = m.header
+                locations[m.info.name] = Location(storage: h.storage, range: h.dataOffset..<(h.dataOffset + m.info.byteCount),
+                                                  bigEndian: h.bigEndian, fortranOrder: h.fortranOrder)
+                byName[m.info.name] = m
+            }
+            return TensorFile(path: path, format: .npz, metadata: [:], tensors: members.map(\.info), file: file,
+                              locations: locations, npz: (archive, byName))
         }
         if head.count >= 9 && head[8] == UInt8(ascii: "{") {
             let (entries, metadata) = try SafetensorsFormat.parse(file)
@@ -87,7 +108,13 @@ public final class TensorFile: Sendable {
                                        : "dtype \(info.dtype) cannot be read as numbers"
             throw TensorFileError(file: path, tensor: name, reason: what)
         }
-        guard loc.range.upperBound <= file.size else {
+        var source = file
+        if let npz, let member = npz.members[name] {
+            lock.lock()
+            defer { lock.unlock() }
+            source = try NpzFormat.extract(npz.archive, path: path, member: member)
+        }
+        guard loc.range.upperBound <= source.size else {
             throw TensorFileError(file: path, tensor: name, offset: loc.range.lowerBound, reason: "the data is truncated")
         }
         var values = [Float](repeating: 0, count: info.count)
@@ -104,7 +131,7 @@ public final class TensorFile: Sendable {
         }
         let chunk = 1 << 16
         values.withUnsafeMutableBufferPointer { out in
-            file.withBytes(loc.range) { raw in
+            source.withBytes(loc.range) { raw in
                 let width = loc.storage.byteWidth
                 var start = 0
                 while start < info.count {

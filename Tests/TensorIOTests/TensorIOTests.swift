@@ -213,3 +213,43 @@ struct WriterTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
     }
 }
+
+@Suite("NumPy .npz")
+struct NpzTests {
+    @Test(arguments: ["stored.npz", "deflated.npz"])
+    func everyMemberConvertsLikeNumpy(file: String) throws {
+        let f = try TensorFile.open(IOFixtures.path(file))
+        #expect(f.format == .npz)
+        #expect(Set(f.tensors.map(\.name)) == ["weights", "half", "counts", "fortran"])
+        for info in f.tensors {
+            let t = try f.load(info.name)
+            let exp = try #require(IOFixtures.expected["npz_" + info.name])
+            #expect(t.shape == exp.shape)
+            #expect(IOFixtures.sameBits(t.values, exp.bits), "\(file): \(info.name)")
+        }
+    }
+
+    @Test func brokenArchivesAreRefused() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qscope-npz-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let good = try [UInt8](Data(contentsOf: URL(fileURLWithPath: IOFixtures.path("deflated.npz"))))
+        var cases: [(String, [UInt8], String)] = [
+            ("truncated archive", Array(good.prefix(good.count / 2)), "not a readable ZIP archive"),
+            ("only a local header", [0x50, 0x4B, 0x03, 0x04] + [UInt8](repeating: 0, count: 26), "not a readable ZIP archive"),
+        ]
+        // The first member's central-directory entry claims a huge uncompressed size.
+        var huge = good
+        if let cd = (0..<(huge.count - 4)).first(where: { huge[$0] == 0x50 && huge[$0 + 1] == 0x4B && huge[$0 + 2] == 1 && huge[$0 + 3] == 2 }) {
+            for k in 0..<4 { huge[cd + 24 + k] = 0xFF }
+            cases.append(("huge declared size", huge, "declares"))
+        }
+        for (label, bytes, reason) in cases {
+            let url = dir.appendingPathComponent("\(label).npz")
+            try Data(bytes).write(to: url)
+            let e = MalformedTests.firstError(url.path)
+            #expect(e != nil, "\(label): no error")
+            #expect(e?.description.contains(reason) ?? false, "\(label)")
+        }
+    }
+}

@@ -101,3 +101,13 @@ with open("all_dtypes.safetensors", "wb") as f:
 
 with open("expected.json", "w") as f:
     json.dump(expected, f, indent=1, sort_keys=True)
+
+# .npz archives: stored (savez) and deflated (savez_compressed), several arrays each.
+npz_arrays = {"weights": base.astype(np.float32), "half": base.astype(np.float16),
+              "counts": np.abs(base).astype(np.int64), "fortran": np.asfortranarray(base.astype(np.float32))}
+np.savez("stored.npz", **npz_arrays)
+np.savez_compressed("deflated.npz", **npz_arrays)
+for key, arr in npz_arrays.items():
+    record(f"npz_{key}", arr.astype(np.float64))
+with open("expected.json", "w") as f:
+    json.dump(expected, f, indent=1, sort_keys=True)
