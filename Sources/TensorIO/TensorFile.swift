@@ -18,6 +18,8 @@ public final class TensorFile: @unchecked Sendable {
     private let locations: [String: Location]
     /// For `.npz`: the archive and its members (reads are serialised: the archive shares one file handle).
     private let npz: (archive: Archive, members: [String: NpzFormat.Member])?
+    /// For sharded checkpoints: the shard file holding each tensor.
+    private let shards: [String: TensorFile]
     private let lock = NSLock()
 
     struct Location: Sendable {
@@ -31,8 +33,9 @@ public final class TensorFile: @unchecked Sendable {
 
     private init(path: String, format: TensorFileFormat, metadata: [String: String], tensors: [TensorInfo],
                  file: MappedFile, locations: [String: Location],
-                 npz: (archive: Archive, members: [String: NpzFormat.Member])? = nil) {
+                 npz: (archive: Archive, members: [String: NpzFormat.Member])? = nil, shards: [String: TensorFile] = [:]) {
         self.npz = npz
+        self.shards = shards
         self.path = path
         self.format = format
         self.metadata = metadata
@@ -43,6 +46,11 @@ public final class TensorFile: @unchecked Sendable {
 
     /// Opens `path` read-only and reads its header.
     public static func open(_ path: String) throws(TensorFileError) -> TensorFile {
+        try open(path, detectShards: true)
+    }
+
+    /// `detectShards: false` opens one shard of a set on its own (used while assembling the set).
+    static func open(_ path: String, detectShards: Bool) throws(TensorFileError) -> TensorFile {
         let file = try MappedFile(path: path)
         let head = try file.bytes(0..<min(file.size, 16), what: "the file's magic bytes")
         if head.count >= 6 && Array(head[0..<6]) == NumpyFormat.magic {
@@ -81,7 +89,13 @@ public final class TensorFile: @unchecked Sendable {
             return TensorFile(path: path, format: .npz, metadata: [:], tensors: members.map(\.info), file: file,
                               locations: locations, npz: (archive, byName))
         }
+        if head.first == UInt8(ascii: "{") {
+            return try openIndex(path, file: file)
+        }
         if head.count >= 9 && head[8] == UInt8(ascii: "{") {
+            if detectShards, let set = ShardSet.siblings(of: path), set.count > 1 {
+                return try openShards(path, shardPaths: set, metadata: [:], file: file)
+            }
             let (entries, metadata) = try SafetensorsFormat.parse(file)
             var locations: [String: Location] = [:]
             for e in entries {
@@ -94,12 +108,62 @@ public final class TensorFile: @unchecked Sendable {
                               reason: "not a recognised tensor file (expected safetensors: a length then '{'; the .npy magic \\x93NUMPY; or GGUF)")
     }
 
+    /// A `model.safetensors.index.json`: its `weight_map` names the shard of every tensor.
+    private static func openIndex(_ path: String, file: MappedFile) throws(TensorFileError) -> TensorFile {
+        guard file.size <= 64 << 20 else { throw TensorFileError(file: path, reason: "a JSON file over 64 MiB is not a checkpoint index") }
+        let bytes = try file.bytes(0..<file.size, what: "the index")
+        guard let json = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
+              let map = json["weight_map"] as? [String: Any] else {
+            throw TensorFileError(file: path, reason: "not a sharded-checkpoint index (expected a JSON object with \"weight_map\")")
+        }
+        var shardNames: [String] = []
+        for (tensor, shard) in map {
+            guard let s = shard as? String, !s.contains("/"), !s.hasPrefix(".") else {
+                throw TensorFileError(file: path, tensor: tensor, reason: "the shard name must be a file name in the index's folder")
+            }
+            if !shardNames.contains(s) { shardNames.append(s) }
+        }
+        let dir = URL(fileURLWithPath: path).deletingLastPathComponent()
+        var metadata: [String: String] = [:]
+        if let m = json["metadata"] as? [String: Any] { for (k, v) in m { metadata[k] = "\(v)" } }
+        let sub = try openShards(path, shardPaths: shardNames.sorted().map { dir.appendingPathComponent($0).path },
+                                 metadata: metadata, file: file)
+        for (tensor, shard) in map where sub.shards[tensor]?.path != dir.appendingPathComponent(shard as! String).path {
+            throw TensorFileError(file: path, tensor: tensor, reason: "the index places it in \(shard), which does not hold it")
+        }
+        return sub
+    }
+
+    /// Every tensor of every shard as one model.
+    private static func openShards(_ path: String, shardPaths: [String], metadata: [String: String],
+                                   file: MappedFile) throws(TensorFileError) -> TensorFile {
+        var tensors: [TensorInfo] = []
+        var owner: [String: TensorFile] = [:]
+        var meta = metadata
+        for p in shardPaths {
+            guard FileManager.default.fileExists(atPath: p) else {
+                throw TensorFileError(file: path, reason: "the shard \(p) is missing")
+            }
+            let shard = try TensorFile.open(p, detectShards: false)
+            guard shard.format == .safetensors else { throw TensorFileError(file: p, reason: "a shard must be a safetensors file") }
+            for t in shard.tensors {
+                guard owner[t.name] == nil else { throw TensorFileError(file: p, tensor: t.name, reason: "the tensor appears in two shards") }
+                owner[t.name] = shard
+                tensors.append(t)
+            }
+            for (k, v) in shard.metadata where meta[k] == nil { meta[k] = v }
+        }
+        meta["shards"] = String(shardPaths.count)
+        return TensorFile(path: path, format: .sharded, metadata: meta, tensors: tensors, file: file, locations: [:], shards: owner)
+    }
+
     public func info(named name: String) -> TensorInfo? {
         tensors.first { $0.name == name }
     }
 
     /// Converts one tensor to `Float`, row-major.
     public func load(_ name: String) throws(TensorFileError) -> Tensor {
+        if let shard = shards[name] { return try shard.load(name) }
         guard let info = info(named: name), let loc = locations[name] else {
             throw TensorFileError(file: path, tensor: name, reason: "no such tensor")
         }
