@@ -4,7 +4,7 @@ import TensorIO
 public enum Analyzer {
     public static func analyze(_ tensor: Tensor, config: QuantConfig,
                                options: AnalysisOptions = AnalysisOptions()) throws(QuantError) -> Analysis {
-        try config.validate()
+        try config.validate(cols: tensor.cols)
         return tensor.values.withUnsafeBufferPointer { x in
             let q = Quantizer.quantizeValidated(x, rows: tensor.rows, cols: tensor.cols, config: config,
                                                 threads: options.threads)

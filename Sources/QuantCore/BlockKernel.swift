@@ -157,6 +157,10 @@ struct BlockKernel: Sendable {
             out.scaleCodes!.base[b] = sbCode
             encodeElements(x: x, length: length, start: start, stride: stride, divisor: scale,
                            decodeScale: scale, maxValue: 6, codes: out.codes!.base, deq: deq)
+        case .ggml:
+            GGMLKernel.run(dtype, x: x, start: start, length: length, minimum: minimum, maximum: maximum,
+                           codes: out.codes!.base, deq: deq, normScale: &out.normScale.base[b],
+                           zero: out.zeros.map { $0.base + b })
         case .cast:
             out.normScale.base[b] = 1
             if dtype == .fp16 {

@@ -60,6 +60,13 @@ public struct Codebook: Sendable {
             return Codebook(levels: levels, domainLabel: "x ÷ 2^e (E8M0)")
         case .nvfp4:
             return Codebook(levels: ElementFormat.e2m1.codeValues, domainLabel: "x ÷ (E4M3 block scale · fp32 tensor scale)")
+        case .ggml:
+            switch dtype {
+            case .q8_0: return Codebook(levels: (0..<256).map { Float(Int8(truncatingIfNeeded: $0)) }, domainLabel: "x ÷ d")
+            case .q4_0: return Codebook(levels: (0..<16).map { Float($0 - 8) }, domainLabel: "x ÷ d")
+            case .q5_0: return Codebook(levels: (0..<32).map { Float($0 - 16) }, domainLabel: "x ÷ d")
+            default: return Codebook(levels: (0..<16).map { Float($0) }, domainLabel: "(x − min) ÷ d")
+            }
         case .cast:
             return Codebook(levels: [], boundaries: [], domainLabel: "x")
         }

@@ -13,6 +13,7 @@ public enum DataType: String, CaseIterable, Sendable, Hashable, Codable {
     case fp8E4M3 = "fp8-e4m3", fp8E5M2 = "fp8-e5m2", fp6E2M3 = "fp6-e2m3", fp6E3M2 = "fp6-e3m2", fp4E2M1 = "fp4-e2m1"
     case mxfp8, mxfp6, mxfp4, mxint8
     case nvfp4
+    case q8_0, q4_0, q4_1, q5_0
     case fp16, bf16
 
     /// The `--dtype` spelling.
@@ -20,8 +21,9 @@ public enum DataType: String, CaseIterable, Sendable, Hashable, Codable {
 
     /// Looks a datatype up by its `--dtype` spelling (case-insensitive; `_` accepted for `-`).
     public init?(name: String) {
-        let normalized = name.lowercased().replacingOccurrences(of: "_", with: "-")
-        guard let dt = DataType(rawValue: normalized) else { return nil }
+        let lower = name.lowercased()
+        guard let dt = DataType(rawValue: lower) ?? DataType(rawValue: lower.replacingOccurrences(of: "_", with: "-"))
+                ?? DataType(rawValue: lower.replacingOccurrences(of: "-", with: "_")) else { return nil }
         self = dt
     }
 
@@ -41,6 +43,8 @@ public enum DataType: String, CaseIterable, Sendable, Hashable, Codable {
         case microscaling(ElementFormat?)
         /// NVIDIA NVFP4: E2M1 in blocks of 16, E4M3 block scales, FP32 tensor scale.
         case nvfp4
+        /// llama.cpp's legacy GGUF block formats (blocks of 32, fp16 scale), quantized as its reference code.
+        case ggml
         /// A plain cast to a 16-bit float.
         case cast
     }
@@ -68,6 +72,7 @@ public enum DataType: String, CaseIterable, Sendable, Hashable, Codable {
         case .mxfp4: .microscaling(.e2m1)
         case .mxint8: .microscaling(nil)
         case .nvfp4: .nvfp4
+        case .q8_0, .q4_0, .q4_1, .q5_0: .ggml
         case .fp16, .bf16: .cast
         }
     }
@@ -75,9 +80,10 @@ public enum DataType: String, CaseIterable, Sendable, Hashable, Codable {
     /// Bits stored per element (the code, without scales).
     public var bitsPerCode: Int {
         switch self {
-        case .int8, .uint8Asym, .dynamic8, .dynamic8Unsigned, .quantile8, .fp8E4M3, .fp8E5M2, .mxfp8, .mxint8: 8
+        case .int8, .uint8Asym, .dynamic8, .dynamic8Unsigned, .quantile8, .fp8E4M3, .fp8E5M2, .mxfp8, .mxint8, .q8_0: 8
+        case .q5_0: 5
         case .fp6E2M3, .fp6E3M2, .mxfp6: 6
-        case .int4, .uint4Asym, .nf4, .fp4, .quantile4, .fp4E2M1, .mxfp4, .nvfp4: 4
+        case .int4, .uint4Asym, .nf4, .fp4, .quantile4, .fp4E2M1, .mxfp4, .nvfp4, .q4_0, .q4_1: 4
         case .int3, .uint3Asym: 3
         case .int2, .uint2Asym: 2
         case .fp16, .bf16: 16
@@ -87,7 +93,7 @@ public enum DataType: String, CaseIterable, Sendable, Hashable, Codable {
     /// The block size the format itself fixes (MX: 32, NVFP4: 16), or nil when the user chooses.
     public var fixedBlock: Int? {
         switch family {
-        case .microscaling: 32
+        case .microscaling, .ggml: 32
         case .nvfp4: 16
         case .cast: nil
         default: nil
@@ -98,7 +104,7 @@ public enum DataType: String, CaseIterable, Sendable, Hashable, Codable {
     public var supportsDoubleQuant: Bool {
         switch family {
         case .symmetricInt, .table, .quantile, .scaledFloat: true
-        case .asymmetricInt, .microscaling, .nvfp4, .cast: false
+        case .asymmetricInt, .microscaling, .nvfp4, .ggml, .cast: false
         }
     }
 
@@ -143,6 +149,14 @@ public enum DataType: String, CaseIterable, Sendable, Hashable, Codable {
             return "OCP MXINT8: 32 int8 elements (k / 64) share a power-of-two E8M0 scale 2^floor(log2 absmax)"
         case .nvfp4:
             return "NVIDIA NVFP4: 16 E2M1 elements share an FP8 E4M3 scale, under one FP32 scale per tensor (absmax / (6 * 448))"
+        case .q8_0:
+            return "llama.cpp Q8_0: 32 int8 values and an fp16 scale d = absmax / 127 per block, rounded half away from zero (8.5 bits)"
+        case .q4_0:
+            return "llama.cpp Q4_0: 32 4-bit values and an fp16 scale d = (the value of largest |x|) / -8, so that value lands exactly on a level (4.5 bits)"
+        case .q4_1:
+            return "llama.cpp Q4_1: 32 4-bit values between the block min and max, fp16 scale and fp16 min (5 bits)"
+        case .q5_0:
+            return "llama.cpp Q5_0: 32 5-bit values and an fp16 scale d = (the value of largest |x|) / -16 (5.5 bits)"
         case .fp16:
             return "IEEE half precision cast (round to nearest even), a baseline"
         case .bf16:

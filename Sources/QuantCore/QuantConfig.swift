@@ -22,6 +22,14 @@ public struct QuantConfig: Sendable, Hashable, CustomStringConvertible {
         return c
     }
 
+    /// Checks the configuration against a tensor's row length (GGUF formats need whole blocks per row).
+    public func validate(cols: Int) throws(QuantError) {
+        try validate()
+        if dtype.family == .ggml, let fixed = dtype.fixedBlock, cols % fixed != 0 {
+            throw .rowLength(dtype: dtype, cols: cols, multiple: fixed)
+        }
+    }
+
     /// Checks that the datatype accepts the block size and double quantization.
     public func validate() throws(QuantError) {
         if let fixed = dtype.fixedBlock, block != .elements(fixed) {
@@ -41,11 +49,14 @@ public struct QuantConfig: Sendable, Hashable, CustomStringConvertible {
 public enum QuantError: Error, Sendable, Equatable, CustomStringConvertible {
     case fixedBlock(dtype: DataType, required: Int, given: BlockSize)
     case doubleQuantUnsupported(dtype: DataType)
+    case rowLength(dtype: DataType, cols: Int, multiple: Int)
 
     public var description: String {
         switch self {
         case .fixedBlock(let dt, let required, let given):
             "\(dt.name) has a fixed block of \(required) elements; block \(given) is not possible (use --block \(required) or leave --block out)"
+        case .rowLength(let dt, let cols, let multiple):
+            "\(dt.name) quantizes whole rows in blocks of \(multiple), as llama.cpp does; this tensor's rows hold \(cols) values"
         case .doubleQuantUnsupported(let dt):
             "double quantization compresses an fp32 absmax per block; \(dt.name) stores \(dt.doubleQuantReason), so it has none to compress"
         }
@@ -58,6 +69,7 @@ extension DataType {
         switch family {
         case .asymmetricInt: "an fp16 scale and a zero point"
         case .microscaling: "a power-of-two E8M0 scale"
+        case .ggml: "fp16 scales in llama.cpp's block layout"
         case .nvfp4: "FP8 block scales"
         case .cast: "no scale"
         default: "an fp32 absmax"

@@ -65,6 +65,10 @@ public struct QuantizedTensor: Sendable {
             bits += blocks * 8
         case .nvfp4:
             bits += blocks * 8 + 32
+        case .ggml:
+            // llama.cpp's block sizes in bytes: Q8_0 34, Q4_0 18, Q4_1 20, Q5_0 22 per 32 values.
+            let bytes = [DataType.q8_0: 34, .q4_0: 18, .q4_1: 20, .q5_0: 22][dt] ?? 0
+            bits = blocks * bytes * 8
         case .cast:
             break
         }

@@ -15,7 +15,7 @@ public enum Quantizer {
     /// Quantizes `values` (row-major `[rows, cols]`).
     public static func quantize(_ values: [Float], rows: Int, cols: Int, config: QuantConfig,
                                 threads: Int = Parallel.defaultThreads) throws(QuantError) -> QuantizedTensor {
-        try config.validate()
+        try config.validate(cols: cols)
         return values.withUnsafeBufferPointer { buf in
             quantizeValidated(buf, rows: rows, cols: cols, config: config, threads: threads)
         }
@@ -48,7 +48,7 @@ public enum Quantizer {
         var codes = [UInt8](repeating: 0, count: dtype.hasCodes ? n : 0)
         var deq = [Float](repeating: 0, count: n)
         var normScale = [Float](repeating: 1, count: blocks)
-        var zeros = [Float](repeating: 0, count: dtype.family.isAsymmetric ? blocks : 0)
+        var zeros = [Float](repeating: 0, count: dtype.family.isAsymmetric || dtype == .q4_1 ? blocks : 0)
         var exps = [UInt8](repeating: 0, count: dtype.family.isMicroscaling ? blocks : 0)
         var scaleCodes = [UInt8](repeating: 0, count: dtype.family == .nvfp4 ? blocks : 0)
 

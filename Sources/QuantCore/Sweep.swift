@@ -42,7 +42,12 @@ public struct Sweep: Sendable {
     public static func run(_ tensor: Tensor, configurations: [QuantConfig],
                            threads: Int = Parallel.defaultThreads) throws(QuantError) -> Sweep {
         var rows: [Row] = []
-        for c in configurations { try c.validate() }
+        // GGUF formats that need whole blocks per row are left out for tensors whose rows do not divide.
+        let configurations = configurations.filter { c in
+            if case .rowLength = Result(catching: { () throws(QuantError) in try c.validate(cols: tensor.cols) }).failure { return false }
+            return true
+        }
+        for c in configurations { try c.validate(cols: tensor.cols) }
         tensor.values.withUnsafeBufferPointer { x in
             for c in configurations {
                 let q = Quantizer.quantizeValidated(x, rows: tensor.rows, cols: tensor.cols, config: c, threads: threads)
@@ -65,5 +70,13 @@ public struct Sweep: Sendable {
             }
             return r
         }
+    }
+}
+
+extension Result {
+    /// The error, if this is a failure.
+    var failure: Failure? {
+        if case .failure(let e) = self { return e }
+        return nil
     }
 }

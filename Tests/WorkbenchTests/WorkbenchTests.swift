@@ -70,9 +70,9 @@ struct UpdateTests {
         #expect(h.state.config.block == .elements(16))
         h.send(.char("b"))
         #expect(h.state.status.contains("fixed block of 16"))
-        h.send(.char("d")) // → fp16
-        h.send(.char("d")) // → bf16
-        h.send(.char("d")) // → int8, the user's block again
+        h.send(.char("d")) // → q8_0, a GGUF block of 32
+        #expect(h.state.config.block == .elements(32))
+        while h.state.dtype != .int8 { h.send(.char("d")) } // … fp16, bf16, int8: the user's block again
         #expect(h.state.dtype == .int8 && h.state.config.block == .elements(128))
     }
 
