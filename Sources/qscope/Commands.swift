@@ -45,13 +45,15 @@ struct Open: ParsableCommand {
                 throw CLIError.malformed(e.description)
             }
         }
-        let config = try quant.config()
+        let first = tensor ?? f.tensors.first { $0.isFloatConvertible && $0.count > 0 }?.name
+        // A quantized GGUF tensor starts in its own format, so "what if it were NF4 instead?" is one key away.
+        let own = first.flatMap { f.info(named: $0) }.flatMap { DataType(name: $0.dtype) }.flatMap { $0.family == .ggml ? $0 : nil }
+        let config = try quant.config(defaultDatatype: own ?? .nf4)
         var state = WorkbenchState(file: path, tensors: f.tensors, themes: themes)
         state.dtype = config.dtype
         if quant.block != nil { state.userBlock = config.block }
         state.doubleQuant = config.doubleQuant
         state.glyphs = GlyphSet.forEnvironment(ProcessInfo.processInfo.environment)
-        let first = tensor ?? f.tensors.first { $0.isFloatConvertible && $0.count > 0 }?.name
         if let first, let i = f.tensors.firstIndex(where: { $0.name == first }) {
             state.selection = i
             state.openTensor = first

@@ -33,8 +33,8 @@ enum HelpText {
 
 /// `--dtype`, `--block`, `--double-quant`.
 struct QuantOptions: ParsableArguments {
-    @Option(name: .long, help: "Datatype (see the list below).")
-    var dtype: DataType = .nf4
+    @Option(name: .long, help: "Datatype (see the list below; default nf4, or a GGUF tensor's own format in the workbench).")
+    var dtype: DataType?
 
     @Option(name: .long, help: "Block size: 16…4096, row, column or tensor (default 64, or the format's own).")
     var block: BlockSize?
@@ -44,6 +44,12 @@ struct QuantOptions: ParsableArguments {
 
     /// The configuration, with the format's fixed block when the user chose none.
     func config() throws -> QuantConfig {
+        try config(defaultDatatype: .nf4)
+    }
+
+    /// The configuration, starting from `defaultDatatype` when `--dtype` was not given.
+    func config(defaultDatatype: DataType) throws -> QuantConfig {
+        let dtype = self.dtype ?? defaultDatatype
         let c = QuantConfig(dtype: dtype, block: block ?? .elements(64), doubleQuant: doubleQuant)
         let adapted = block == nil ? QuantConfig(dtype: dtype, block: dtype.fixedBlock.map { .elements($0) } ?? .elements(64),
                                                  doubleQuant: doubleQuant) : c

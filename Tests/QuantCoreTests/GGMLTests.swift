@@ -22,6 +22,15 @@ struct GGMLTests {
         #expect(q.bitsPerParam == bits[dtype])
     }
 
+    @Test func requantizingAQ8_0TensorIsLossless() throws {
+        let sample = Fixtures.root.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("samples/minilm-l6.gguf").path
+        let t = try TensorFile.open(sample).load("encoder.layer.0.output.dense.weight")
+        #expect(t.sourceDType == "Q8_0")
+        let a = try Analyzer.analyze(t, config: QuantConfig(dtype: .q8_0, block: .elements(32)))
+        #expect(a.metrics.mse == 0)
+    }
+
     @Test func rowsMustHoldWholeBlocks() throws {
         let x = Tensor(name: "t", shape: [3, 40], sourceDType: "F32", values: [Float](repeating: 0.5, count: 120))
         #expect(throws: QuantError.rowLength(dtype: .q4_0, cols: 40, multiple: 32)) {
