@@ -65,6 +65,8 @@ public struct Codebook: Sendable {
             case .q8_0: return Codebook(levels: (0..<256).map { Float(Int8(truncatingIfNeeded: $0)) }, domainLabel: "x ÷ d")
             case .q4_0: return Codebook(levels: (0..<16).map { Float($0 - 8) }, domainLabel: "x ÷ d")
             case .q5_0: return Codebook(levels: (0..<32).map { Float($0 - 16) }, domainLabel: "x ÷ d")
+            case .q6K: return Codebook(levels: (0..<64).map { Float($0 - 32) }, domainLabel: "x ÷ (d · largest sub-block scale)")
+            case .q4K: return Codebook(levels: (0..<16).map { Float($0) }, domainLabel: "(x + m) ÷ (d · sc), largest-scale sub-block")
             default: return Codebook(levels: (0..<16).map { Float($0) }, domainLabel: "(x − min) ÷ d")
             }
         case .cast:

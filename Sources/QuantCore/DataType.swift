@@ -13,7 +13,7 @@ public enum DataType: String, CaseIterable, Sendable, Hashable, Codable {
     case fp8E4M3 = "fp8-e4m3", fp8E5M2 = "fp8-e5m2", fp6E2M3 = "fp6-e2m3", fp6E3M2 = "fp6-e3m2", fp4E2M1 = "fp4-e2m1"
     case mxfp8, mxfp6, mxfp4, mxint8
     case nvfp4
-    case q8_0, q4_0, q4_1, q5_0
+    case q8_0, q4_0, q4_1, q5_0, q4K = "q4_k", q6K = "q6_k"
     case fp16, bf16
 
     /// The `--dtype` spelling.
@@ -72,7 +72,7 @@ public enum DataType: String, CaseIterable, Sendable, Hashable, Codable {
         case .mxfp4: .microscaling(.e2m1)
         case .mxint8: .microscaling(nil)
         case .nvfp4: .nvfp4
-        case .q8_0, .q4_0, .q4_1, .q5_0: .ggml
+        case .q8_0, .q4_0, .q4_1, .q5_0, .q4K, .q6K: .ggml
         case .fp16, .bf16: .cast
         }
     }
@@ -82,8 +82,8 @@ public enum DataType: String, CaseIterable, Sendable, Hashable, Codable {
         switch self {
         case .int8, .uint8Asym, .dynamic8, .dynamic8Unsigned, .quantile8, .fp8E4M3, .fp8E5M2, .mxfp8, .mxint8, .q8_0: 8
         case .q5_0: 5
-        case .fp6E2M3, .fp6E3M2, .mxfp6: 6
-        case .int4, .uint4Asym, .nf4, .fp4, .quantile4, .fp4E2M1, .mxfp4, .nvfp4, .q4_0, .q4_1: 4
+        case .fp6E2M3, .fp6E3M2, .mxfp6, .q6K: 6
+        case .int4, .uint4Asym, .nf4, .fp4, .quantile4, .fp4E2M1, .mxfp4, .nvfp4, .q4_0, .q4_1, .q4K: 4
         case .int3, .uint3Asym: 3
         case .int2, .uint2Asym: 2
         case .fp16, .bf16: 16
@@ -93,7 +93,8 @@ public enum DataType: String, CaseIterable, Sendable, Hashable, Codable {
     /// The block size the format itself fixes (MX: 32, NVFP4: 16), or nil when the user chooses.
     public var fixedBlock: Int? {
         switch family {
-        case .microscaling, .ggml: 32
+        case .microscaling: 32
+        case .ggml: self == .q4K || self == .q6K ? 256 : 32
         case .nvfp4: 16
         case .cast: nil
         default: nil
@@ -155,6 +156,10 @@ public enum DataType: String, CaseIterable, Sendable, Hashable, Codable {
             return "llama.cpp Q4_0: 32 4-bit values and an fp16 scale d = (the value of largest |x|) / -8, so that value lands exactly on a level (4.5 bits)"
         case .q4_1:
             return "llama.cpp Q4_1: 32 4-bit values between the block min and max, fp16 scale and fp16 min (5 bits)"
+        case .q4K:
+            return "llama.cpp Q4_K: super-blocks of 256 = 8 × 32, each sub-block an asymmetric 4-bit fit (weighted search) with 6-bit scale and min under fp16 d and dmin (4.5 bits)"
+        case .q6K:
+            return "llama.cpp Q6_K: super-blocks of 256 = 16 × 16, each sub-block a symmetric 6-bit fit with an 8-bit scale under one fp16 d (6.5625 bits)"
         case .q5_0:
             return "llama.cpp Q5_0: 32 5-bit values and an fp16 scale d = (the value of largest |x|) / -16 (5.5 bits)"
         case .fp16:

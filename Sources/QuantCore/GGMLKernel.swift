@@ -53,6 +53,10 @@ enum GGMLKernel {
             }
             normScale = dh != 0 ? dh : 1
             zero?.pointee = -mh / normScale
+        case .q4K:
+            KQuants.q4K(v, count: length, codes: c, deq: y, normScale: &normScale, zero: zero)
+        case .q6K:
+            KQuants.q6K(v, count: length, codes: c, deq: y, normScale: &normScale)
         default:
             break
         }

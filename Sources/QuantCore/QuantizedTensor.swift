@@ -66,8 +66,8 @@ public struct QuantizedTensor: Sendable {
         case .nvfp4:
             bits += blocks * 8 + 32
         case .ggml:
-            // llama.cpp's block sizes in bytes: Q8_0 34, Q4_0 18, Q4_1 20, Q5_0 22 per 32 values.
-            let bytes = [DataType.q8_0: 34, .q4_0: 18, .q4_1: 20, .q5_0: 22][dt] ?? 0
+            // llama.cpp's block sizes in bytes: Q8_0 34, Q4_0 18, Q4_1 20, Q5_0 22 per 32 values; Q4_K 144, Q6_K 210 per 256.
+            let bytes = [DataType.q8_0: 34, .q4_0: 18, .q4_1: 20, .q5_0: 22, .q4K: 144, .q6K: 210][dt] ?? 0
             bits = blocks * bytes * 8
         case .cast:
             break

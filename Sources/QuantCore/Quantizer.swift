@@ -48,7 +48,7 @@ public enum Quantizer {
         var codes = [UInt8](repeating: 0, count: dtype.hasCodes ? n : 0)
         var deq = [Float](repeating: 0, count: n)
         var normScale = [Float](repeating: 1, count: blocks)
-        var zeros = [Float](repeating: 0, count: dtype.family.isAsymmetric || dtype == .q4_1 ? blocks : 0)
+        var zeros = [Float](repeating: 0, count: dtype.family.isAsymmetric || dtype == .q4_1 || dtype == .q4K ? blocks : 0)
         var exps = [UInt8](repeating: 0, count: dtype.family.isMicroscaling ? blocks : 0)
         var scaleCodes = [UInt8](repeating: 0, count: dtype.family == .nvfp4 ? blocks : 0)
 

@@ -32,8 +32,12 @@ struct Harness {
         for case .analyze(let key, let generation) in commands {
             analyses += 1
             let t = try! file.load(key.tensor)
-            let a = try! Analyzer.analyze(t, config: key.config, options: AnalysisOptions(bins: 160, threads: 1))
-            run(Update.apply(.analyzed(generation: generation, key: key, analysis: a), to: &state))
+            do {
+                let a = try Analyzer.analyze(t, config: key.config, options: AnalysisOptions(bins: 160, threads: 1))
+                run(Update.apply(.analyzed(generation: generation, key: key, analysis: a), to: &state))
+            } catch {
+                run(Update.apply(.failed(generation: generation, message: error.description), to: &state))
+            }
         }
     }
 
