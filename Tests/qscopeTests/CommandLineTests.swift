@@ -148,6 +148,36 @@ struct CommandLineTests {
         #expect(list.stdout.contains("architecture qscope-test") && list.stdout.contains("Q4_K"))
     }
 
+    @Test func activationSampleShowsTheOutlierFeature() throws {
+        let path = CLI.repoRoot.appendingPathComponent("samples/minilm-l6-activations.safetensors").path
+        let j = try CLI.json(["report", path, "--tensor", "hidden_states.3", "--dtype", "int8", "--block", "row", "--format", "json"])
+        let cols = try #require((j["outliers"] as? [String: Any])?["columns"] as? [[String: Any]])
+        #expect(cols.first?["index"] as? Int == 99)
+        #expect((cols.first?["absmax"] as? Double ?? 0) > 6)
+        let f = try CLI.json(["report", path, "--tensor", "encoder.layer.0.output.dense.input", "--format", "json"])
+        let fc = try #require((f["outliers"] as? [String: Any])?["columns"] as? [[String: Any]])
+        #expect(fc.first?["index"] as? Int == 856)
+    }
+
+    @Test func synthIsDeterministicAndRecordsItsOutliers() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qscope-synth-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let a = dir.appendingPathComponent("a.safetensors"), b = dir.appendingPathComponent("b.safetensors")
+        for url in [a, b] {
+            let r = try CLI.run(["synth", "--dist", "laplace", "--shape", "32x64", "--outlier-cols", "2", "--outlier-scale", "40", "--seed", "3", "-o", url.path])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        #expect(try Data(contentsOf: a) == Data(contentsOf: b))
+        let list = try CLI.json(["list", a.path, "--format", "json"])
+        let recorded = try #require((list["metadata"] as? [String: String])?["qscope.outlier_columns"])
+        let report = try CLI.json(["report", a.path, "--format", "json", "--outlier-threshold", "1000"])
+        let found = ((report["outliers"] as? [String: Any])?["columns"] as? [[String: Any]] ?? []).compactMap { $0["index"] as? Int }
+        #expect(found.sorted().map(String.init).joined(separator: ",") == recorded)
+        #expect(try CLI.run(["synth", "--shape", "0x3", "-o", dir.appendingPathComponent("c").path]).status == 2)
+        #expect(try CLI.run(["synth", "--shape", "2x3", "-o", a.path]).status == 1) // exists, no --force
+    }
+
     @Test func listShowsEveryTensor() throws {
         let j = try CLI.json(["list", st, "--format", "json"])
         #expect(j["format"] as? String == "safetensors")
