@@ -109,10 +109,27 @@ struct List: ParsableCommand {
         }
         for t in f.tensors {
             let shape = t.shape.isEmpty ? "scalar" : t.shape.map(String.init).joined(separator: "×")
-            let note = t.isFloatConvertible ? "" : "  (not numeric: cannot be analysed)"
+            let note = t.isFloatConvertible ? "" : "  (cannot be analysed)"
             print("  " + t.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
-                  + t.dtype.padding(toLength: 8, withPad: " ", startingAt: 0) + shape + note)
+                  + t.dtype.padding(toLength: 8, withPad: " ", startingAt: 0) + shape.padding(toLength: 14, withPad: " ", startingAt: 0)
+                  + String(t.count).leftPadded(12) + "  " + List.size(t.byteCount).leftPadded(9) + note)
         }
+    }
+}
+
+extension List {
+    /// Bytes in binary units.
+    static func size(_ bytes: Int) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var v = Double(bytes), u = 0
+        while v >= 1024 && u < units.count - 1 { v /= 1024; u += 1 }
+        return u == 0 ? "\(bytes) B" : String(format: "%.1f %@", v, units[u])
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
     }
 }
 

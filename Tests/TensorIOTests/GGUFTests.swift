@@ -27,6 +27,18 @@ struct GGUFTests {
         }
     }
 
+    @Test func versionTwoReadsTheSame() throws {
+        var bytes = try [UInt8](Data(contentsOf: Self.dir.appendingPathComponent("blocks.gguf")))
+        bytes[4] = 2 // version 2 has the same layout (64-bit counts)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("qscope-v2-\(UUID().uuidString).gguf")
+        try Data(bytes).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let f = try TensorFile.open(url.path)
+        #expect(f.metadata["gguf.version"] == "2")
+        let t = try f.load("t_Q6_K")
+        #expect(t.values.map(\.bitPattern) == Self.expected["t_Q6_K"]!.bits)
+    }
+
     @Test func metadataOfEveryValueType() throws {
         let m = try TensorFile.open(Self.dir.appendingPathComponent("blocks.gguf").path).metadata
         #expect(m["general.architecture"] == "qscope-test")
