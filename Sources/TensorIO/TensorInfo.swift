@@ -12,6 +12,14 @@ public struct TensorInfo: Sendable, Equatable {
     /// Whether qscope can read the values as numbers.
     public let isFloatConvertible: Bool
 
+    /// Whether the stored values are integers (ids, counts, masks) rather than floating point or quantized
+    /// floating point; `scan` skips these.
+    public var isInteger: Bool {
+        if ["I8", "U8", "I16", "U16", "I32", "U32", "I64", "U64", "BOOL"].contains(dtype) { return true }
+        let code = dtype.drop { "<>|=".contains($0) }
+        return dtype != code && (code.hasPrefix("i") || code.hasPrefix("u") || code.hasPrefix("b"))
+    }
+
     public init(name: String, dtype: String, shape: [Int], count: Int, byteCount: Int, isFloatConvertible: Bool) {
         self.name = name
         self.dtype = dtype

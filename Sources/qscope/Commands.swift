@@ -270,7 +270,7 @@ extension ScanSort: ExpressibleByArgument {}
 /// `qscope scan FILE`: every floating-point tensor under one configuration, one at a time.
 struct Scan: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Analyse every tensor of a file and print a table sorted by relative error (or outliers, SQNR, name).",
+        abstract: "Analyse every floating-point tensor of a file and print a table sorted by relative error (or outliers, SQNR, name).",
         discussion: """
         Tensors are loaded one at a time through the memory map, so memory stays bounded by the largest \
         tensor. Progress goes to stderr when it is a terminal. Tensors that are not numeric, empty, or that \
@@ -313,6 +313,7 @@ struct Scan: ParsableCommand {
             }
             guard info.isFloatConvertible else { skipped.append((info.name, "dtype \(info.dtype) is not numeric")); continue }
             guard info.count > 0 else { skipped.append((info.name, "empty")); continue }
+            guard !info.isInteger else { skipped.append((info.name, "integer tensor (\(info.dtype))")); continue }
             let t = try f.load(info.name)
             do {
                 let a = try Analyzer.analyze(t, config: config, options: AnalysisOptions(bins: 8, outlierThreshold: outlierThreshold))
