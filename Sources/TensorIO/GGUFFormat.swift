@@ -126,7 +126,8 @@ enum GGUFFormat {
             guard (r.dims.first ?? 1) % qk == 0 else {
                 throw fail("the row length \(r.dims.first ?? 1) is not a multiple of \(type.name)'s block of \(qk)", tensor: r.name)
             }
-            let bytes = count / qk * bs
+            let (bytes, bytesOverflow) = (count / qk).multipliedReportingOverflow(by: bs)
+            guard !bytesOverflow else { throw fail("shape \(shape) overflows the byte count", tensor: r.name) }
             guard r.offset % UInt64(alignment) == 0 else {
                 throw fail("offset \(r.offset) is not a multiple of the alignment \(alignment)", tensor: r.name)
             }

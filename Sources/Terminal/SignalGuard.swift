@@ -18,6 +18,11 @@ public enum SignalGuard {
     static func install() {
         guard !installed else { return }
         installed = true
+        // A parent may have left these blocked (the mask survives exec): the workbench must hear them.
+        var set = sigset_t()
+        sigemptyset(&set)
+        for sig in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&set, sig) }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         for sig in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] {
             signal(sig) { s in
                 if SignalGuard.pending != 0 {
@@ -33,7 +38,33 @@ public enum SignalGuard {
                 endwin()
             }
         }
+        // A crash (a failed precondition traps; a bad access faults) restores the terminal first, then
+        // hands the signal to whoever handled it before (the Swift runtime's backtracer), or the default.
+        for sig in [SIGILL, SIGTRAP, SIGABRT, SIGSEGV, SIGBUS, SIGFPE] {
+            var action = sigaction()
+            var old = sigaction()
+            action.__sigaction_handler.sa_sigaction = { s, info, context in
+                if SignalGuard.screenActive != 0 {
+                    SignalGuard.screenActive = 0
+                    endwin()
+                }
+                var previous = SignalGuard.previousCrashActions[Int(s)]
+                if previous.__sigaction_handler.sa_handler == nil || previous.sa_flags & SA_SIGINFO == 0 {
+                    signal(s, previous.__sigaction_handler.sa_handler ?? SIG_DFL)
+                    raise(s)
+                } else {
+                    sigaction(s, &previous, nil)
+                    raise(s)
+                }
+            }
+            action.sa_flags = SA_SIGINFO | Int32(SA_NODEFER)
+            sigemptyset(&action.sa_mask)
+            if sigaction(sig, &action, &old) == 0 { previousCrashActions[Int(sig)] = old }
+        }
     }
+
+    /// The handlers in place before ours, by signal number, so a crash still reaches them.
+    nonisolated(unsafe) static var previousCrashActions: [sigaction] = Array(repeating: sigaction(), count: 65)
 
     /// The signal received since the last call, if any.
     static func take() -> Int32? {

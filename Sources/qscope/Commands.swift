@@ -301,8 +301,19 @@ struct Scan: ParsableCommand {
         let start = Date()
         let total = f.tensors.reduce(0) { $0 + $1.count }
         var done = 0
+        ScanInterrupt.install()
+        func finish(interrupted: Bool) -> Never {
+            if progress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            print(ScanRenderer(file: file, config: config, rows: rows, skipped: skipped, sort: sort).render(format), terminator: "")
+            if interrupted {
+                FileHandle.standardError.write(Data("qscope: interrupted after \(rows.count) of \(f.tensors.count) tensors\n".utf8))
+                Foundation.exit(130)
+            }
+            Foundation.exit(0)
+        }
         for (i, info) in f.tensors.enumerated() {
             defer { done += info.count }
+            if ScanInterrupt.count > 0 { finish(interrupted: true) }
             if progress {
                 let elapsed = Date().timeIntervalSince(start)
                 let rate = elapsed > 0 ? Double(done) / elapsed : 0
@@ -314,17 +325,63 @@ struct Scan: ParsableCommand {
             guard info.isFloatConvertible else { skipped.append((info.name, "dtype \(info.dtype) is not numeric")); continue }
             guard info.count > 0 else { skipped.append((info.name, "empty")); continue }
             guard !info.isInteger else { skipped.append((info.name, "integer tensor (\(info.dtype))")); continue }
-            let t = try f.load(info.name)
-            do {
-                let a = try Analyzer.analyze(t, config: config, options: AnalysisOptions(bins: 8, outlierThreshold: outlierThreshold))
-                rows.append(ScanRow(name: t.name, shape: t.shape, sourceDType: t.sourceDType, count: t.count,
-                                    metrics: a.metrics, outlierColumns: a.outliers.columns.count))
-            } catch {
-                skipped.append((info.name, error.description))
+            // The analysis runs on a worker so that a second Ctrl-C stops the scan at once, with the table so far.
+            let outcome = ScanInterrupt.run { () -> Result<ScanRow, Error> in
+                Result {
+                    let t = try f.load(info.name)
+                    let a = try Analyzer.analyze(t, config: config, options: AnalysisOptions(bins: 8, outlierThreshold: outlierThreshold))
+                    return ScanRow(name: t.name, shape: t.shape, sourceDType: t.sourceDType, count: t.count,
+                                   metrics: a.metrics, outlierColumns: a.outliers.columns.count)
+                }
+            }
+            guard let outcome else { finish(interrupted: true) }
+            switch outcome {
+            case .success(let row): rows.append(row)
+            case .failure(let e as TensorFileError): throw e
+            case .failure(let e): skipped.append((info.name, "\(e)"))
             }
         }
-        if progress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        print(ScanRenderer(file: file, config: config, rows: rows, skipped: skipped, sort: sort).render(format), terminator: "")
+        finish(interrupted: false)
+    }
+}
+
+/// A slot a worker fills before it signals the waiting thread.
+final class ResultBox<T>: @unchecked Sendable {
+    var value: T?
+}
+
+/// Ctrl-C during `scan`: the first stops after the current tensor, the second at once; either way the
+/// table so far is printed and the exit code is 130.
+enum ScanInterrupt {
+    nonisolated(unsafe) static var count: sig_atomic_t = 0
+
+    static func install() {
+        // A parent may have left SIGINT blocked (the mask survives exec); a scan must hear it.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        signal(SIGINT) { _ in
+            ScanInterrupt.count += 1
+            if ScanInterrupt.count == 1 {
+                let msg = "\nqscope: stopping after this tensor (Ctrl-C again to stop now)\n"
+                _ = msg.withCString { write(STDERR_FILENO, $0, strlen($0)) }
+            }
+        }
+    }
+
+    /// Runs `work` on a worker; nil if a second Ctrl-C arrives first.
+    static func run<T>(_ work: @escaping @Sendable () -> T) -> T? {
+        let box = ResultBox<T>()
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global(qos: .userInitiated).async {
+            box.value = work()
+            done.signal()
+        }
+        while done.wait(timeout: .now() + .milliseconds(50)) == .timedOut {
+            if count >= 2 { return nil }
+        }
+        return box.value
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TensorIO
 
 /// End-to-end: the real binary on files made by NumPy and by the safetensors format.
 @Suite("command line", .serialized)
@@ -176,6 +177,57 @@ struct CommandLineTests {
         #expect(found.sorted().map(String.init).joined(separator: ",") == recorded)
         #expect(try CLI.run(["synth", "--shape", "0x3", "-o", dir.appendingPathComponent("c").path]).status == 2)
         #expect(try CLI.run(["synth", "--shape", "2x3", "-o", a.path]).status == 1) // exists, no --force
+    }
+
+    @Test func ctrlCStopsAScanWithThePartialTable() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qscope-scan-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("many.safetensors").path
+        var values = [Float](repeating: 0, count: 512 * 1024)
+        for i in values.indices { values[i] = Float((i * 7919) % 1000) / 1000 - 0.5 }
+        try SafetensorsWriter.write((0..<24).map { SafetensorsEntry(name: String(format: "t%02d", $0), shape: [512, 1024], floats: values) },
+                                    metadata: nil, to: path, force: false)
+        let p = Process()
+        p.executableURL = CLI.binary
+        p.arguments = ["scan", path, "--dtype", "dynamic8", "--sort", "name"]
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        Thread.sleep(forTimeInterval: 1.0)
+        kill(p.processIdentifier, SIGINT)
+        Thread.sleep(forTimeInterval: 0.05)
+        kill(p.processIdentifier, SIGINT)
+        let started = Date()
+        let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(Date().timeIntervalSince(started) < 2, "the second Ctrl-C stops at once")
+        #expect(p.terminationStatus == 130, "\(e)")
+        #expect(o.contains("sorted by name") && e.contains("interrupted after"))
+        let listed = o.split(separator: "\n").filter { $0.hasPrefix("t") }.count
+        #expect(listed < 24, "a partial table: \(listed) rows")
+    }
+
+    @Test func noCommandModifiesItsInput() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qscope-ro-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for input in [st, npy, CLI.repoRoot.appendingPathComponent("Tests/Fixtures/gguf/blocks.gguf").path,
+                      CLI.repoRoot.appendingPathComponent("Tests/Fixtures/tensorio/deflated.npz").path] {
+            let url = URL(fileURLWithPath: input)
+            let before = try CLI.checksum(url)
+            let modified = try FileManager.default.attributesOfItem(atPath: input)[.modificationDate] as? Date
+            let name = try #require((try CLI.json(["list", input, "--format", "json"])["tensors"] as? [[String: Any]])?.first?["name"] as? String)
+            for args in [["report", input, "--tensor", name], ["sweep", input, "--tensor", name, "--dtypes", "nf4,int8", "--blocks", "64"],
+                         ["scan", input], ["quantize", input, "--tensor", name, "--dtype", "int8", "--block", "row", "-o",
+                                           dir.appendingPathComponent("out-\(UUID().uuidString).safetensors").path]] {
+                _ = try CLI.run(args)
+            }
+            #expect(try CLI.checksum(url) == before, "\(input) changed")
+            #expect((try FileManager.default.attributesOfItem(atPath: input)[.modificationDate] as? Date) == modified)
+        }
     }
 
     @Test func listShowsEveryTensor() throws {

@@ -63,6 +63,16 @@ struct WorkbenchEndToEndTests {
         #expect(!words.contains("MODE_-echo") && !words.contains("MODE_-icanon"))
     }
 
+    @Test func dumbTerminalsAreRefusedWithAReason() throws {
+        let t = try TmuxSession(width: 100, height: 30)
+        defer { t.close() }
+        try t.wait { $0.contains("$") }
+        // The quotes keep the typed line itself from matching "EXIT=".
+        try t.type("cd '\(CLI.repoRoot.path)' && TERM=dumb '\(CLI.binary.path)'; echo EX''IT=$?")
+        let s = try t.wait { $0.contains("EXIT=") }
+        #expect(s.contains("qscope: error: cannot start the terminal") && s.contains("EXIT=1"), "\(s)")
+    }
+
     @Test func ctrlCQuits() throws {
         let t = try TmuxSession(width: 100, height: 30)
         defer { t.close() }

@@ -1,0 +1,23 @@
+import Foundation
+import Testing
+@testable import TensorIO
+
+/// Replays the inputs that once crashed a parser (`Tests/Fixtures/fuzz-regressions`).
+@Suite("fuzzing regressions")
+struct FuzzRegressionTests {
+    static let dir = IOFixtures.dir.deletingLastPathComponent().appendingPathComponent("fuzz-regressions")
+
+    static func files(_ parser: String) -> [URL] {
+        let folder = dir.appendingPathComponent(parser)
+        return ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted().map { folder.appendingPathComponent($0) }
+    }
+
+    @Test func ggufInputsNoLongerTrap() throws {
+        let files = Self.files("gguf")
+        #expect(!files.isEmpty)
+        for url in files {
+            let file = MappedFile(path: url.lastPathComponent, bytes: try [UInt8](Data(contentsOf: url)))
+            #expect(throws: TensorFileError.self) { try GGUFFormat.parse(file) }
+        }
+    }
+}
