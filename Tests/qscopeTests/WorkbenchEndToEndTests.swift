@@ -63,6 +63,23 @@ struct WorkbenchEndToEndTests {
         #expect(!words.contains("MODE_-echo") && !words.contains("MODE_-icanon"))
     }
 
+    /// A crash (a bad access, a failed precondition) restores the terminal before the process dies.
+    @Test func aCrashRestoresTheTerminal() throws {
+        let t = try TmuxSession(width: 100, height: 30)
+        defer { t.close() }
+        try t.wait { $0.contains("$") }
+        try t.type("cd '\(CLI.repoRoot.path)' && SWIFT_BACKTRACE=enable=no '\(CLI.binary.path)'")
+        try t.wait { $0.contains("SQNR") }
+        let pid = try #require(try t.childPID())
+        kill(pid, SIGSEGV)
+        try t.wait { !$0.contains("SQNR") }
+        try t.type("stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(echo|icanon)$' | sed 's/^/M''ODE_/'")
+        let s = try t.wait { $0.components(separatedBy: "MODE_").count >= 3 }
+        let words = s.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+        #expect(!s.contains("SQNR"), "the workbench's screen is gone")
+        #expect(words.contains("MODE_echo") && words.contains("MODE_icanon"), "\(s)")
+    }
+
     @Test func dumbTerminalsAreRefusedWithAReason() throws {
         let t = try TmuxSession(width: 100, height: 30)
         defer { t.close() }
