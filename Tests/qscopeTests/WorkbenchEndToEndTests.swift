@@ -46,38 +46,37 @@ struct WorkbenchEndToEndTests {
         #expect(s.contains("EXIT=0"))
     }
 
-    @Test func sigtermRestoresTheTerminal() throws {
+    /// Starts the workbench with `launch`, sends `signal` to it, and checks with `stty` that the pane's
+    /// terminal is back in canonical mode with echo.
+    func expectTerminalRestored(after signal: Int32, launch: String) throws {
         let t = try TmuxSession(width: 100, height: 30)
         defer { t.close() }
         try t.wait { $0.contains("$") }
-        try t.type(command)
+        try t.type(launch)
         try t.wait { $0.contains("SQNR") }
         let pid = try #require(try t.childPID())
-        kill(pid, SIGTERM)
+        kill(pid, signal)
         try t.wait { !$0.contains("SQNR") }
         // The quotes keep the typed command line itself from matching "MODE_".
         try t.type("stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(echo|icanon)$' | sed 's/^/M''ODE_/'")
         let s = try t.wait { $0.components(separatedBy: "MODE_").count >= 3 }
         let words = s.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+        #expect(!s.contains("SQNR"), "the workbench's screen is gone")
         #expect(words.contains("MODE_echo") && words.contains("MODE_icanon"), "\(s)")
         #expect(!words.contains("MODE_-echo") && !words.contains("MODE_-icanon"))
     }
 
+    @Test func sigtermRestoresTheTerminal() throws {
+        try expectTerminalRestored(after: SIGTERM, launch: command)
+    }
+
     /// A crash (a bad access, a failed precondition) restores the terminal before the process dies.
     @Test func aCrashRestoresTheTerminal() throws {
-        let t = try TmuxSession(width: 100, height: 30)
-        defer { t.close() }
-        try t.wait { $0.contains("$") }
-        try t.type("cd '\(CLI.repoRoot.path)' && SWIFT_BACKTRACE=enable=no '\(CLI.binary.path)'")
-        try t.wait { $0.contains("SQNR") }
-        let pid = try #require(try t.childPID())
-        kill(pid, SIGSEGV)
-        try t.wait { !$0.contains("SQNR") }
-        try t.type("stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(echo|icanon)$' | sed 's/^/M''ODE_/'")
-        let s = try t.wait { $0.components(separatedBy: "MODE_").count >= 3 }
-        let words = s.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
-        #expect(!s.contains("SQNR"), "the workbench's screen is gone")
-        #expect(words.contains("MODE_echo") && words.contains("MODE_icanon"), "\(s)")
+        try expectTerminalRestored(after: SIGSEGV, launch: "cd '\(CLI.repoRoot.path)' && SWIFT_BACKTRACE=enable=no '\(CLI.binary.path)'")
+    }
+
+    @Test func sighupRestoresTheTerminal() throws {
+        try expectTerminalRestored(after: SIGHUP, launch: command)
     }
 
     @Test func dumbTerminalsAreRefusedWithAReason() throws {
