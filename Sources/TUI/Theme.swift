@@ -36,6 +36,7 @@ public struct Theme: Sendable, Equatable {
 
     /// Parses a theme file's text. Roles it leaves out come from `base`.
     public static func parse(_ toml: String, source: String, base: Theme = .fallback) throws(ThemeError) -> Theme {
+        try checkSubset(toml, source: source)
         let table: TOMLTable
         do {
             table = try TOMLTable(string: toml)
@@ -62,6 +63,28 @@ public struct Theme: Sendable, Equatable {
             theme.colors[role] = color
         }
         return theme
+    }
+
+    /// Theme files use a small subset of TOML: comments, `[table]` headers and `key = value` lines
+    /// with a string, an integer or a boolean. Checking each line first gives errors that name the
+    /// line, and keeps the TOML parser away from input it handles with a failed assertion instead
+    /// of an error (a table header broken over two lines aborted the process; found by fuzzing).
+    static func checkSubset(_ text: String, source: String) throws(ThemeError) {
+        let header = try! NSRegularExpression(pattern: #"^\[[ \t]*[A-Za-z0-9_-]+[ \t]*\][ \t]*(#.*)?$"#)
+        let pair = try! NSRegularExpression(
+            pattern: #"^([A-Za-z0-9_-]+|"[^"\\]*")[ \t]*=[ \t]*("[^"\\]*"|-?[0-9]+|true|false)[ \t]*(#.*)?$"#)
+        guard text.utf8.count <= 1 << 20 else { throw ThemeError(source: source, line: nil, reason: "larger than 1 MiB") }
+        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            let range = NSRange(line.startIndex..., in: line)
+            let regex = line.hasPrefix("[") ? header : pair
+            guard regex.firstMatch(in: line, range: range) != nil else {
+                let what = line.hasPrefix("[") ? "a table header must be [name] on one line"
+                    : "expected role = \"colour\" or role = number (a string, an integer or a boolean)"
+                throw ThemeError(source: source, line: i + 1, reason: what)
+            }
+        }
     }
 
     static func parseColor(_ value: any TOMLValueConvertible) -> Color? {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import TUI
 
@@ -71,6 +72,29 @@ struct WidgetTests {
         #expect(GlyphSet.forEnvironment(["LANG": "C"]) == .ascii)
         #expect(GlyphSet.forEnvironment(["LANG": "C.UTF-8", "QSCOPE_ASCII": "1"]) == .ascii)
         #expect(GlyphSet.forEnvironment(["LC_ALL": "C.UTF-8", "TERM": "linux"]) == .ascii)
+    }
+
+    /// Inputs that once aborted the process inside the TOML parser (found by fuzzing).
+    @Test func fuzzRegressionsAreRefusedWithALine() throws {
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/fuzz-regressions/theme")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+        #expect(!files.isEmpty)
+        for f in files {
+            let text = String(decoding: try Data(contentsOf: dir.appendingPathComponent(f)), as: UTF8.self)
+            do {
+                _ = try Theme.parse(text, source: f)
+                Issue.record("\(f): no error")
+            } catch {
+                #expect(error.line != nil, "\(error.description)")
+            }
+        }
+        // Every shipped theme stays inside the subset.
+        let themes = dir.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("themes")
+        for f in try FileManager.default.contentsOfDirectory(atPath: themes.path) where f.hasSuffix(".toml") {
+            _ = try Theme.parse(String(contentsOf: themes.appendingPathComponent(f), encoding: .utf8), source: f)
+        }
     }
 
     @Test func themesFallBackAndReportTheLine() throws {
