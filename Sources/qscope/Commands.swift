@@ -112,7 +112,7 @@ struct List: ParsableCommand {
             let note = t.isFloatConvertible ? "" : "  (cannot be analysed)"
             print("  " + t.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
                   + t.dtype.padding(toLength: 8, withPad: " ", startingAt: 0) + shape.padding(toLength: 14, withPad: " ", startingAt: 0)
-                  + String(t.count).leftPadded(12) + "  " + List.size(t.byteCount).leftPadded(9) + note)
+                  + String(t.count).leftPad(12) + "  " + List.size(t.byteCount).leftPad(9) + note)
         }
     }
 }
@@ -124,12 +124,6 @@ extension List {
         var v = Double(bytes), u = 0
         while v >= 1024 && u < units.count - 1 { v /= 1024; u += 1 }
         return u == 0 ? "\(bytes) B" : String(format: "%.1f %@", v, units[u])
-    }
-}
-
-extension String {
-    func leftPadded(_ width: Int) -> String {
-        count >= width ? self : String(repeating: " ", count: width - count) + self
     }
 }
 

@@ -65,7 +65,8 @@ public struct SweepRenderer: Sendable {
 }
 
 extension String {
-    func leftPad(_ width: Int) -> String {
+    /// The string right-aligned in `width` characters (never cut: tables widen rather than lie).
+    public func leftPad(_ width: Int) -> String {
         count >= width ? self : String(repeating: " ", count: width - count) + self
     }
 }
