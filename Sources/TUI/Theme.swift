@@ -74,8 +74,10 @@ public struct Theme: Sendable, Equatable {
         let pair = try! NSRegularExpression(
             pattern: #"^([A-Za-z0-9_-]+|"[^"\\]*")[ \t]*=[ \t]*("[^"\\]*"|-?[0-9]+|true|false)[ \t]*(#.*)?$"#)
         guard text.utf8.count <= 1 << 20 else { throw ThemeError(source: source, line: nil, reason: "larger than 1 MiB") }
-        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
+        // Split at every newline character: "\r\n" is one Character in Swift, so splitting at "\n" alone
+        // would hide the next line inside a comment (found by fuzzing).
+        for (i, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
             let range = NSRange(line.startIndex..., in: line)
             let regex = line.hasPrefix("[") ? header : pair
