@@ -51,7 +51,7 @@ enum NpzFormat {
                 throw TensorFileError(file: path, tensor: name, reason: "the member cannot be inflated (\(error))")
             }
             let header = try NumpyFormat.parse(MappedFile(path: "\(path)[\(entry.path)]", bytes: head), requireData: false)
-            let bytes = header.count * max(header.storage.byteWidth, 1)
+            let bytes = header.byteCount
             // NumPy writes exactly header + data; any other declared size is a broken or hostile archive.
             guard header.dataOffset + bytes == entry.uncompressedSize else {
                 throw TensorFileError(file: path, tensor: name,

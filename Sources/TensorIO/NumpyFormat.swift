@@ -18,7 +18,14 @@ enum NumpyFormat {
         var bigEndian: Bool
         var dataOffset: Int
         var count: Int
+        /// Bytes per element, from the descriptor (also for types qscope cannot convert, such as `<c8`).
+        var itemSize: Int
+        /// Bytes of data the header describes: `count × itemSize`.
+        var byteCount: Int
     }
+
+    /// The keys NumPy writes, and the only ones its reader accepts.
+    static let headerKeys: Set<String> = ["descr", "fortran_order", "shape"]
 
     static func parse(_ file: MappedFile, requireData: Bool = true) throws(TensorFileError) -> Header {
         let path = file.path
@@ -51,6 +58,10 @@ enum NumpyFormat {
         do { dict = try parser.parseDict() } catch {
             throw fail("the header is not a dict literal: \(error.reason)", offset: headerStart + error.position)
         }
+        if let extra = dict.keys.first(where: { !headerKeys.contains($0) }) {
+            throw fail("the header has the unexpected key '\(extra)' (expected only 'descr', 'fortran_order' and 'shape')",
+                       offset: headerStart)
+        }
         guard case .string(let descr)? = dict["descr"] else { throw fail("the header has no 'descr' string", offset: headerStart) }
         guard case .bool(let fortran)? = dict["fortran_order"] else {
             throw fail("the header has no 'fortran_order' True/False", offset: headerStart)
@@ -65,12 +76,12 @@ enum NumpyFormat {
             shape.append(v)
             count = p
         }
-        let (storage, bigEndian) = try storageType(descr, file: path)
+        let (storage, bigEndian, itemSize) = try storageType(descr, file: path)
         let dataOffset = headerStart + headerLength
         guard storage.isFloatConvertible || !descr.contains("O") else {
             throw fail("object arrays ('\(descr)') hold pickled Python objects; qscope never unpickles them")
         }
-        let (bytes, o) = count.multipliedReportingOverflow(by: max(storage.byteWidth, 1))
+        let (bytes, o) = count.multipliedReportingOverflow(by: itemSize)
         guard !o else { throw fail("shape \(shape) overflows the byte count") }
         let available = file.size - dataOffset
         guard bytes <= available || !requireData else {
@@ -78,11 +89,11 @@ enum NumpyFormat {
                        offset: dataOffset)
         }
         return Header(descr: descr, fortranOrder: fortran, shape: shape, storage: storage, bigEndian: bigEndian,
-                      dataOffset: dataOffset, count: count)
+                      dataOffset: dataOffset, count: count, itemSize: itemSize, byteCount: bytes)
     }
 
-    /// Maps a descriptor such as `<f4` or `>i2` to a storage type and byte order.
-    static func storageType(_ descr: String, file: String) throws(TensorFileError) -> (StorageType, Bool) {
+    /// Maps a descriptor such as `<f4` or `>i2` to a storage type, byte order and item size.
+    static func storageType(_ descr: String, file: String) throws(TensorFileError) -> (StorageType, bigEndian: Bool, itemSize: Int) {
         let chars = Array(descr)
         guard chars.count >= 2 else { throw TensorFileError(file: file, reason: "unknown dtype descriptor '\(descr)'") }
         let order = chars[0]
@@ -106,13 +117,15 @@ enum NumpyFormat {
         case "u4": storage = .uint32
         case "i8": storage = .int64
         case "u8": storage = .uint64
-        case "b1", "c8", "c16", "V1": storage = .unsupported(descr)
-        case "O":
+        case "b1", "V1": return (.unsupported(descr), big, 1)
+        case "c8": return (.unsupported(descr), big, 8)
+        case "c16": return (.unsupported(descr), big, 16)
+        case "O", "O4", "O8":
             throw TensorFileError(file: file, reason: "object arrays ('\(descr)') hold pickled Python objects; qscope never unpickles them")
         default:
             throw TensorFileError(file: file, reason: "unsupported dtype descriptor '\(descr)' (expected a numeric type such as <f4, <f2, |i1)")
         }
-        return (storage, big)
+        return (storage, big, storage.byteWidth)
     }
 }
 
@@ -179,17 +192,20 @@ struct LiteralParser {
             defer { depth -= 1 }
             i += 1
             var items: [Value] = []
+            var sawComma = false
             while true {
                 skipSpace()
                 if peek() == UInt8(ascii: ")") { i += 1; break }
                 items.append(try parseValue())
                 guard items.count <= 64 else { throw Failure(reason: "more than 64 dimensions", position: i) }
                 skipSpace()
-                if peek() == UInt8(ascii: ",") { i += 1; continue }
+                if peek() == UInt8(ascii: ",") { i += 1; sawComma = true; continue }
                 skipSpace()
                 try expect(")")
                 break
             }
+            // As in Python, `(3)` is the number 3 in parentheses; only `(3,)` is a one-element tuple.
+            if items.count == 1 && !sawComma { return items[0] }
             return .tuple(items)
         case UInt8(ascii: "0")...UInt8(ascii: "9"):
             let start = i

@@ -96,34 +96,31 @@ enum SafetensorsFormat {
             var shape: [Int] = []
             var count = 1
             for d in shapeAny {
-                guard let num = d as? NSNumber, num.doubleValue >= 0, num.doubleValue < 9.2e18,
-                      num.doubleValue == num.doubleValue.rounded() else {
+                guard let dim = jsonInteger(d), dim >= 0 else {
                     throw fail("shape \(shapeAny) holds something other than non-negative integers", tensor: name)
                 }
-                let dim = Int(num.int64Value)
                 let (p, overflow) = count.multipliedReportingOverflow(by: dim)
                 guard !overflow else { throw fail("shape \(shapeAny) overflows the element count", tensor: name) }
                 shape.append(dim)
                 count = p
             }
             guard let offsets = t["data_offsets"] as? [Any], offsets.count == 2,
-                  let b = (offsets[0] as? NSNumber)?.int64Value, let e = (offsets[1] as? NSNumber)?.int64Value,
-                  b >= 0, e >= b else {
+                  let b = jsonInteger(offsets[0]), let e = jsonInteger(offsets[1]), b >= 0, e >= b else {
                 throw fail("\"data_offsets\" must be two integers [begin, end] with begin <= end", tensor: name)
             }
             let (totalBits, o1) = count.multipliedReportingOverflow(by: bits)
             guard !o1, totalBits % 8 == 0 else { throw fail("shape \(shape) of \(dtype) is not a whole number of bytes", tensor: name) }
             let expected = totalBits / 8
-            guard e - b == Int64(expected) else {
+            guard e - b == expected else {
                 throw fail("data_offsets [\(b), \(e)] do not match shape \(shape) of \(dtype) (expected \(expected) bytes)", tensor: name)
             }
-            guard e <= Int64(bufferSize) else {
+            guard e <= bufferSize else {
                 throw fail("data_offsets [\(b), \(e)] run past the end of the data (\(bufferSize) bytes)", tensor: name,
-                           offset: dataStart + Int(min(b, Int64(bufferSize))))
+                           offset: dataStart + min(b, bufferSize))
             }
             let info = TensorInfo(name: name, dtype: dtype, shape: shape, count: count, byteCount: expected,
                                   isFloatConvertible: storage.isFloatConvertible)
-            entries.append(Entry(info: info, storage: storage, range: (dataStart + Int(b))..<(dataStart + Int(e))))
+            entries.append(Entry(info: info, storage: storage, range: (dataStart + b)..<(dataStart + e)))
         }
         entries.sort { ($0.range.lowerBound, $0.range.upperBound, $0.info.name) < ($1.range.lowerBound, $1.range.upperBound, $1.info.name) }
         var cursor = dataStart
@@ -143,10 +140,24 @@ enum SafetensorsFormat {
         return (entries, metadata)
     }
 
+    /// The value of a JSON integer literal, or nil for anything else.
+    ///
+    /// The reference reader deserialises shapes and offsets as unsigned integers, so
+    /// `true`, `1.0`, `1.5` and `1e2` are refused rather than read as numbers, and so
+    /// is an integer outside `Int`'s range (JSONSerialization returns those as
+    /// unsigned or decimal numbers, which `as? Int` does not convert).
+    static func jsonInteger(_ value: Any) -> Int? {
+        guard let number = value as? NSNumber, !(value is NSDecimalNumber) else { return nil }
+        // Booleans report "c"; literals with a fraction or exponent report "d".
+        let kind = String(cString: number.objCType)
+        guard kind != "c", kind != "d", kind != "f" else { return nil }
+        return value as? Int
+    }
+
     /// JSONSerialization keeps the last of duplicate keys; the format forbids them. Scan the
     /// top-level keys of the header text (strings directly inside the outer object).
     private static func checkNoDuplicateKeys(_ bytes: [UInt8], file: String) throws(TensorFileError) {
-        var seen = Set<[UInt8]>()
+        var seen = Set<String>()
         var depth = 0
         var i = 0
         var expectKey = false
@@ -156,9 +167,9 @@ enum SafetensorsFormat {
                 var j = i + 1
                 while j < bytes.count && bytes[j] != UInt8(ascii: "\"") { j += bytes[j] == UInt8(ascii: "\\") ? 2 : 1 }
                 if depth == 1 && expectKey {
-                    let key = Array(bytes[(i + 1)..<min(j, bytes.count)])
+                    let key = decodedKey(Array(bytes[(i + 1)..<min(j, bytes.count)]))
                     if !seen.insert(key).inserted {
-                        throw TensorFileError(file: file, tensor: String(decoding: key, as: UTF8.self), offset: 8 + i,
+                        throw TensorFileError(file: file, tensor: key, offset: 8 + i,
                                               reason: "the name appears twice in the header")
                     }
                     expectKey = false
@@ -176,5 +187,15 @@ enum SafetensorsFormat {
             }
             i += 1
         }
+    }
+
+    /// A key's text with its JSON escapes resolved, so `"a"` and `"\u0061"` count as the same name.
+    private static func decodedKey(_ raw: [UInt8]) -> String {
+        guard raw.contains(UInt8(ascii: "\\")),
+              let s = try? JSONSerialization.jsonObject(with: Data([UInt8(ascii: "\"")] + raw + [UInt8(ascii: "\"")]),
+                                                        options: .fragmentsAllowed) as? String else {
+            return String(decoding: raw, as: UTF8.self)
+        }
+        return s
     }
 }

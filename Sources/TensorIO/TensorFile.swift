@@ -57,7 +57,7 @@ public final class TensorFile: @unchecked Sendable {
             let h = try NumpyFormat.parse(file)
             let name = stem(of: path)
             let info = TensorInfo(name: name, dtype: h.descr, shape: h.shape, count: h.count,
-                                  byteCount: h.count * max(h.storage.byteWidth, 1), isFloatConvertible: h.storage.isFloatConvertible)
+                                  byteCount: h.byteCount, isFloatConvertible: h.storage.isFloatConvertible)
             let loc = Location(storage: h.storage, range: h.dataOffset..<(h.dataOffset + info.byteCount),
                                bigEndian: h.bigEndian, fortranOrder: h.fortranOrder)
             return TensorFile(path: path, format: .npy, metadata: [:], tensors: [info], file: file, locations: [name: loc])
