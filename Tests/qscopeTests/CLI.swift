@@ -25,25 +25,12 @@ enum CLI {
         var stderr: String
     }
 
-    static func run(_ args: [String], cwd: URL? = nil) throws -> Result {
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = args
-        p.currentDirectoryURL = cwd ?? repoRoot
+    static func run(_ args: [String], cwd: URL? = nil, timeout: TimeInterval = 120) throws -> Result {
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        // Read both pipes before waiting, so a large output cannot block the child.
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                      stderr: String(decoding: e, as: UTF8.self))
+        let r = try ChildProcess.run(binary.path, args, environment: env, directory: cwd ?? repoRoot, timeout: timeout)
+        #expect(!r.timedOut, "qscope \(args.joined(separator: " ")) ran past \(Int(timeout)) s and was killed")
+        return Result(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 
     static func json(_ args: [String]) throws -> [String: Any] {

@@ -188,23 +188,16 @@ struct CommandLineTests {
         for i in values.indices { values[i] = Float((i * 7919) % 1000) / 1000 - 0.5 }
         try SafetensorsWriter.write((0..<24).map { SafetensorsEntry(name: String(format: "t%02d", $0), shape: [512, 1024], floats: values) },
                                     metadata: nil, to: path, force: false)
-        let p = Process()
-        p.executableURL = CLI.binary
-        p.arguments = ["scan", path, "--dtype", "dynamic8", "--sort", "name"]
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
+        let p = try ChildProcess(CLI.binary.path, ["scan", path, "--dtype", "dynamic8", "--sort", "name"])
         Thread.sleep(forTimeInterval: 1.0)
-        kill(p.processIdentifier, SIGINT)
+        p.signal(SIGINT)
         Thread.sleep(forTimeInterval: 0.05)
-        kill(p.processIdentifier, SIGINT)
+        p.signal(SIGINT)
         let started = Date()
-        let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+        let r = p.wait(timeout: 30)
+        let o = r.stdout, e = r.stderr
         #expect(Date().timeIntervalSince(started) < 2, "the second Ctrl-C stops at once")
-        #expect(p.terminationStatus == 130, "\(e)")
+        #expect(r.status == 130, "\(e)")
         #expect(o.contains("sorted by name") && e.contains("interrupted after"))
         let listed = o.split(separator: "\n").filter { $0.hasPrefix("t") }.count
         #expect(listed < 24, "a partial table: \(listed) rows")

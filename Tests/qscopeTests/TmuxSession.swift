@@ -14,24 +14,16 @@ struct TmuxSession {
                        "env -i PATH=/usr/bin:/bin HOME=/tmp TERM=xterm-256color LANG=C.UTF-8 PS1='$ ' sh"])
     }
 
-    /// Runs tmux. Output is read from a file, not a pipe: the tmux server that `new-session`
-    /// starts would inherit a pipe and keep it open forever.
+    /// The tests' own tmux server (`-L`), so that they never touch a user's sessions and CI can
+    /// stop it at the end.
+    static let socket = "qscope-tests"
+
+    /// Runs tmux with a deadline. Output goes to a file, not a pipe: the tmux server that
+    /// `new-session` starts would inherit a pipe and keep it open forever.
     @discardableResult
     static func tmux(_ args: [String]) throws -> String {
-        let outFile = FileManager.default.temporaryDirectory.appendingPathComponent("qscope-tmux-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: outFile.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: outFile) }
-        let handle = try FileHandle(forWritingTo: outFile)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["tmux"] + args
-        p.standardOutput = args.first == "new-session" ? FileHandle.nullDevice : handle
-        p.standardError = FileHandle.nullDevice
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        try handle.close()
-        return (try? String(contentsOf: outFile, encoding: .utf8)) ?? ""
+        let r = try ChildProcess.run("/usr/bin/env", ["tmux", "-L", socket] + args, timeout: 20)
+        return r.stdout
     }
 
     func send(_ keys: String...) throws { try Self.tmux(["send-keys", "-t", name] + keys) }
@@ -60,15 +52,8 @@ struct TmuxSession {
     /// Process id of the shell's child (the program running in the pane).
     func childPID() throws -> Int32? {
         let shell = try Self.tmux(["list-panes", "-t", name, "-F", "#{pane_pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["pgrep", "-P", shell]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Int32(String(decoding: data, as: UTF8.self).split(separator: "\n").first ?? "")
+        let r = try ChildProcess.run("/usr/bin/env", ["pgrep", "-P", shell], timeout: 20)
+        return Int32(r.stdout.split(separator: "\n").first ?? "")
     }
 
     func close() { _ = try? Self.tmux(["kill-session", "-t", name]) }
