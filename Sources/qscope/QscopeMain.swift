@@ -11,6 +11,7 @@ import Workbench
 @main
 enum QscopeMain {
     static func main() {
+        MemoryPolicy.keepFreedMemory()
         do {
             var command = try Qscope.parseAsRoot()
             try command.run()
@@ -65,7 +66,7 @@ struct Qscope: ParsableCommand {
 
         Exit codes: 0 success, 1 runtime failure, 2 usage error, 65 malformed or unsupported input file.
         """,
-        subcommands: [Open.self, List.self, Report.self, Sweep.self, Scan.self, Quantize.self, Synth.self],
+        subcommands: [Open.self, List.self, Report.self, Sweep.self, Scan.self, Quantize.self, Synth.self, Bench.self],
         defaultSubcommand: Open.self
     )
 }
