@@ -6,77 +6,157 @@ public enum Analyzer {
                                options: AnalysisOptions = AnalysisOptions()) throws(QuantError) -> Analysis {
         try config.validate(cols: tensor.cols)
         return tensor.values.withUnsafeBufferPointer { x in
-            let q = Quantizer.quantizeValidated(x, rows: tensor.rows, cols: tensor.cols, config: config,
-                                                threads: options.threads)
-            return assemble(x, tensor: tensor, quantized: q, options: options)
+            analyzeValidated(x, tensor: tensor, config: config, options: options)
         }
     }
 
-    static func assemble(_ x: UnsafeBufferPointer<Float>, tensor: Tensor, quantized q: QuantizedTensor,
-                         options: AnalysisOptions) -> Analysis {
+    /// The analysis in three passes over memory:
+    /// 1. the tensor's statistics and column absmax (`TensorProfile`, independent of the configuration);
+    /// 2. quantization, with the error sums, code usage and value histogram taken from each block
+    ///    right after it is encoded, while it is still in cache;
+    /// 3. the error and normalised histograms, whose ranges are known only after pass 2.
+    static func analyzeValidated(_ x: UnsafeBufferPointer<Float>, tensor: Tensor, config: QuantConfig,
+                                 options: AnalysisOptions) -> Analysis {
         let threads = options.threads
-        let stats = TensorStats.compute(x, threads: threads)
-        let n = x.count
-        let (metrics, usage) = measure(x, quantized: q, threads: threads)
-        let isCast = !q.config.dtype.hasCodes
-
-        // Pass 2: histograms in three domains.
+        let profile = TensorProfile.compute(x, rows: tensor.rows, cols: tensor.cols, threads: threads)
+        let stats = profile.stats
         let bins = Swift.max(1, options.bins)
         let valueHist = Histogram.empty(lower: stats.min, upper: stats.max, bins: bins)
+        let hasCodes = config.dtype.hasCodes
+        // Codes are bytes; the count is cut to the codebook's size once it is known.
+        let slots = hasCodes ? 256 : 65536
+        let isHalf = config.dtype == .fp16
+        let vLower = Float(valueHist.lower), vUpper = Float(valueHist.upper)
+        let vMult = Float(Double(bins) / (valueHist.upper - valueHist.lower))
+
+        let (q, accs) = Quantizer.quantizeValidated(
+            x, rows: tensor.rows, cols: tensor.cols, config: config, threads: threads,
+            makeAccumulator: { FusedAccumulator(codes: slots, bins: bins) },
+            visit: { acc, v in
+                acc.add(v, hasCodes: hasCodes, isHalf: isHalf, lower: vLower, upper: vUpper, mult: vMult)
+            })
+
+        var sums = ErrorMetrics.Sums()
+        let codeCount = hasCodes ? q.codebook.codeCount : slots
+        var usage = [Int](repeating: 0, count: codeCount)
+        var excluded = 0
+        var vh = valueHist
+        for a in accs {
+            sums.merge(a.sums)
+            excluded += a.excluded
+            for i in 0..<codeCount { usage[i] += a.usage[i] }
+            for k in 0..<bins { vh.counts[k] += a.values[k] + a.values[bins + k] }
+        }
+        let metrics = ErrorMetrics(sums: sums, excluded: excluded, bitsPerParam: q.bitsPerParam,
+                                   bytes: q.storedBytes, usage: usage)
+        let (nh, eh) = errorAndNormalizedHistograms(x, quantized: q, maxErr: metrics.maxAbsErr, bins: bins,
+                                                    statsMin: stats.min, statsMax: stats.max, threads: threads)
+        let outliers = profile.outliers(threshold: options.outlierThreshold, k: options.outlierK)
+        return Analysis(tensorName: tensor.name, shape: tensor.shape, sourceDType: tensor.sourceDType,
+                        config: q.config, quantized: q, stats: stats, metrics: metrics,
+                        valueHistogram: vh, normalizedHistogram: nh, errorHistogram: eh,
+                        codeUsage: hasCodes ? usage : [], outliers: outliers)
+    }
+
+    /// What one worker accumulates while the quantizer hands it blocks.
+    struct FusedAccumulator: Sendable {
+        var sums = ErrorMetrics.Sums()
+        var excluded = 0
+        var usage: [Int]
+        /// Two interleaved copies of the value histogram.
+        var values: [Int]
+        let bins: Int
+
+        init(codes: Int, bins: Int) {
+            usage = [Int](repeating: 0, count: codes)
+            values = [Int](repeating: 0, count: 2 * bins)
+            self.bins = bins
+        }
+
+        @inline(__always)
+        mutating func add(_ v: Quantizer.BlockView, hasCodes: Bool, isHalf: Bool, lower: Float, upper: Float, mult: Float) {
+            var s = sums
+            var excl = 0
+            let last = bins - 1
+            usage.withUnsafeMutableBufferPointer { ub in
+            values.withUnsafeMutableBufferPointer { vb in
+                let u = ub.baseAddress!, vc = vb.baseAddress!
+                var i = v.start
+                for j in 0..<v.length {
+                    let xv = v.x[i]
+                    if xv.isFinite {
+                        let yv = v.dequantized[i]
+                        let xd = Double(xv), yd = Double(yv)
+                        let e = yd - xd
+                        s.sx2 += xd * xd; s.sy2 += yd * yd; s.sxy += xd * yd
+                        s.se2 += e * e; s.sae += abs(e)
+                        if !(abs(e) <= s.maxErr) { s.maxErr = abs(e) }
+                        if let codes = v.codes {
+                            u[Int(codes[i])] &+= 1
+                        } else {
+                            u[Int(isHalf ? HalfPrecision.halfBits(from: yv) : HalfPrecision.bfloat16Bits(from: yv))] &+= 1
+                        }
+                        if xv >= lower && xv <= upper {
+                            vc[(j & 1) &* bins &+ Swift.min(Int((xv - lower) * mult), last)] &+= 1
+                        }
+                    } else {
+                        excl += 1
+                    }
+                    i += v.stride
+                }
+            }}
+            s.n += v.length - excl
+            excluded += excl
+            sums = s
+        }
+    }
+
+    /// The error histogram over ±max |error| and the normalised histogram over the code levels
+    /// (widened to the normalised values' own range where a shared scale clips), per block.
+    static func errorAndNormalizedHistograms(_ x: UnsafeBufferPointer<Float>, quantized q: QuantizedTensor,
+                                             maxErr: Double, bins: Int, statsMin: Double, statsMax: Double,
+                                             threads: Int) -> (Histogram, Histogram) {
         let levels = q.codebook.sortedLevels
-        var lo = Double(levels.first ?? Float(stats.min)), hi = Double(levels.last ?? Float(stats.max))
+        var lo = Double(levels.first ?? Float(statsMin)), hi = Double(levels.last ?? Float(statsMax))
         if let r = q.normalizedRange, r.lowerBound.isFinite, r.upperBound.isFinite {
             // Values past the extreme levels (clipped by a shared scale, or −1 below the dynamic map's
             // smallest code) must stay visible.
             lo = Swift.min(lo, Double(r.lowerBound)); hi = Swift.max(hi, Double(r.upperBound))
         }
-        let normHist = Histogram.empty(lower: lo, upper: hi, bins: bins)
-        let maxErr = metrics.maxAbsErr.isFinite ? metrics.maxAbsErr : 0
-        let errHist = Histogram.empty(lower: -maxErr, upper: maxErr, bins: bins)
+        var normHist = Histogram.empty(lower: lo, upper: hi, bins: bins)
+        let m = maxErr.isFinite ? maxErr : 0
+        var errHist = Histogram.empty(lower: -m, upper: m, bins: bins)
         let grouping = q.grouping
-        let hists = q.dequantized.withUnsafeBufferPointer { yb in
-            let xs = SharedPointer(x.baseAddress ?? UnsafePointer(bitPattern: 8)!)
-            let ys = SharedPointer(yb.baseAddress ?? UnsafePointer(bitPattern: 8)!)
-            // Per block, so the block's scale is looked up once; bins by multiplication, not division.
+        guard let xb = x.baseAddress, !x.isEmpty else { return (normHist, errHist) }
+        let parts = q.dequantized.withUnsafeBufferPointer { yb in
+            let xs = SharedPointer(xb), ys = SharedPointer(yb.baseAddress!)
+            let nLo = normHist.lower, nHi = normHist.upper, eLo = errHist.lower, eHi = errHist.upper
             return Parallel.mapChunks(count: grouping.blockCount, threads: threads,
-                                      minimumPerChunk: Swift.max(1, (1 << 16) / Swift.max(1, grouping.nominalBlockLength))) { r in
-                var v = valueHist, nh = normHist, eh = errHist
-                let vb = BinMap(v), nb = BinMap(nh), ebm = BinMap(eh)
-                let bins = vb.last + 1
-                // One flat buffer of counts for the three histograms, written through a raw pointer.
-                let counts = UnsafeMutablePointer<Int>.allocate(capacity: 3 * bins)
-                counts.initialize(repeating: 0, count: 3 * bins)
-                defer { counts.deallocate() }
-                let vc = counts, nc = counts + bins, ec = counts + 2 * bins
+                                      minimumPerChunk: Swift.max(1, (1 << 16) / Swift.max(1, grouping.nominalBlockLength))) { r -> ([Int], [Int]) in
+                let nc = BinCounter(lower: nLo, upper: nHi, bins: bins)
+                let ec = BinCounter(lower: eLo, upper: eHi, bins: bins)
+                defer { nc.release(); ec.release() }
                 for b in r {
                     let (start, length, stride) = grouping.extent(ofBlock: b)
                     let scale = q.normScale[b]
                     let zero = q.zeroPoints.isEmpty ? 0 : q.zeroPoints[b]
                     var i = start
-                    for _ in 0..<length {
+                    for j in 0..<length {
                         let xv = xs.base[i]
                         if xv.isFinite {
-                            if let k = vb.bin(Double(xv)) { vc[k] += 1 }
-                            if let k = nb.bin(Double(xv / scale + zero)) { nc[k] += 1 }
-                            if let k = ebm.bin(Double(ys.base[i]) - Double(xv)) { ec[k] += 1 }
+                            nc.add(xv / scale + zero, copy: j & 3)
+                            ec.add(ys.base[i] - xv, copy: j & 3)
                         }
                         i += stride
                     }
                 }
-                for k in 0..<bins { v.counts[k] = vc[k]; nh.counts[k] = nc[k]; eh.counts[k] = ec[k] }
-                return (v, nh, eh)
+                return (nc.merged(), ec.merged())
             }
         }
-        var vh = valueHist, nh = normHist, eh = errHist
-        for (a, b, c) in hists { vh.merge(a); nh.merge(b); eh.merge(c) }
-
-        let outliers = OutlierColumns.find(x, rows: tensor.rows, cols: tensor.cols,
-                                           threshold: options.outlierThreshold, k: options.outlierK,
-                                           threads: threads)
-        return Analysis(tensorName: tensor.name, shape: tensor.shape, sourceDType: tensor.sourceDType,
-                        config: q.config, quantized: q, stats: stats, metrics: metrics,
-                        valueHistogram: vh, normalizedHistogram: nh, errorHistogram: eh,
-                        codeUsage: isCast ? [] : usage, outliers: outliers)
+        for (n, e) in parts {
+            for k in 0..<bins { normHist.counts[k] += n[k]; errHist.counts[k] += e[k] }
+        }
+        return (normHist, errHist)
     }
 
     /// A histogram's binning rule with the division hoisted out of the loop.

@@ -30,8 +30,8 @@ struct BlockKernel: Sendable {
         case .table:
             switch dtype {
             case .nf4: nearest = NearestLevel(levels: CodeTables.nf4, tie: .lower)
-            case .dynamic8: nearest = NearestLevel(levels: CodeTables.dynamicSigned, tie: .even)
-            case .dynamic8Unsigned: nearest = NearestLevel(levels: CodeTables.dynamicUnsigned, tie: .even)
+            case .dynamic8: nearest = BlockKernel.dynamicSignedNearest
+            case .dynamic8Unsigned: nearest = BlockKernel.dynamicUnsignedNearest
             default: nearest = nil
             }
             element = nil
@@ -39,7 +39,7 @@ struct BlockKernel: Sendable {
             nearest = NearestLevel(levels: codebook.levels, tie: .lower)
             element = nil
         case .scaledFloat(let f), .microscaling(.some(let f)):
-            nearest = NearestLevel(levels: f.magnitudes, tie: .even)
+            nearest = BlockKernel.magnitudeSearch(f)
             element = f
         case .nvfp4:
             nearest = NearestLevel(levels: ElementFormat.e2m1.magnitudes, tie: .even)
@@ -103,17 +103,21 @@ struct BlockKernel: Sendable {
                                                  codes: codes + start, deq: deq + start)
                 } else if let nearest {
                     nearest.padded.withUnsafeBufferPointer { mids in
-                        each { i in
+                        var i = start
+                        for _ in 0..<length {
                             let c = nearest.index(of: x[i] * inv, padded: mids)
-                            codes[i] = UInt8(c)
+                            codes[i] = UInt8(truncatingIfNeeded: c)
                             deq[i] = table[c] * decodeAbsmax
+                            i += stride
                         }
                     }
                 } else {
-                    each { i in
+                    var i = start
+                    for _ in 0..<length {
                         let c = CodeTables.encodeFP4(x[i] * inv)
                         codes[i] = c
                         deq[i] = table[Int(c)] * decodeAbsmax
+                        i += stride
                     }
                 }
             }
@@ -184,10 +188,14 @@ struct BlockKernel: Sendable {
                 var i = start
                 for _ in 0..<length {
                     let v = divisor > 0 ? x[i] / divisor : (x[i].isNaN ? x[i] : 0)
-                    let negative = v.sign == .minus && !v.isNaN
+                    // The sign as arithmetic, not a branch (random signs would mispredict half the time):
+                    // the sign bit of anything but NaN, so −0 keeps its sign.
+                    let bits = v.bitPattern
+                    let notNaN = ((0x7F80_0000 &- (bits & 0x7FFF_FFFF)) >> 31) ^ 1
+                    let negative = UInt8(truncatingIfNeeded: (bits >> 31) & notNaN)
                     let a = Swift.min(abs(v), maxValue)
                     let m = nearest.index(of: a, padded: mids)
-                    let c = UInt8(m) | (negative ? signBit : 0)
+                    let c = UInt8(truncatingIfNeeded: m) | (negative &* signBit)
                     codes[i] = c
                     deq[i] = table[Int(c)] * decodeScale
                     i += stride
@@ -240,4 +248,18 @@ struct BlockKernel: Sendable {
     }
 
     private static let e4m3Nearest = NearestLevel(levels: ElementFormat.e4m3.magnitudes, tie: .even)
+
+    /// The fixed tables' searches, built once (their bucket tables take about a millisecond).
+    static let dynamicSignedNearest = NearestLevel(levels: CodeTables.dynamicSigned, tie: .even)
+    static let dynamicUnsignedNearest = NearestLevel(levels: CodeTables.dynamicUnsigned, tie: .even)
+    private static let formatSearches: [ElementFormat: NearestLevel] = {
+        var d: [ElementFormat: NearestLevel] = [:]
+        for f in [ElementFormat.e4m3, .e5m2, .e2m3, .e3m2, .e2m1] { d[f] = NearestLevel(levels: f.magnitudes, tie: .even) }
+        return d
+    }()
+
+    /// The magnitude search of an element format (cached for the OCP formats).
+    static func magnitudeSearch(_ f: ElementFormat) -> NearestLevel {
+        formatSearches[f] ?? NearestLevel(levels: f.magnitudes, tie: .even)
+    }
 }

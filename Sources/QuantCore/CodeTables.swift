@@ -33,14 +33,31 @@ public enum CodeTables {
     /// NaN encodes to 0.
     @inlinable
     public static func encodeFP4(_ x: Float) -> UInt8 {
-        let sign: UInt8 = x < 0 ? 8 : 0
-        let a = abs(x)
-        let code: UInt8
-        if a > 0.29166667 {
-            if a > 0.583333 { code = a > 0.8333333 ? 3 : 2 } else { code = a > 0.4166667 ? 5 : 4 }
-        } else {
-            if a > 0.0859375 { code = a > 0.20833333 ? 7 : 6 } else { code = a > 0.00260417 ? 1 : 0 }
-        }
-        return sign | code
+        // The decision tree's thresholds, counted instead of branched on: the rank of |x| among them
+        // picks the code. Written as integer arithmetic on the bit patterns (monotonic for |x|)
+        // because the compiler turns compare-and-select chains back into data-dependent branches,
+        // which mispredict on every other value (measured: 14 ns per value against about 1).
+        let bits = x.bitPattern
+        let m = bits & 0x7FFF_FFFF
+        let notNaN = ((0x7F80_0000 &- m) >> 31) ^ 1          // 1 unless |x| is NaN
+        // The thresholds' bit patterns (bitsandbytes' constants; `fp4Thresholds` lists them).
+        let t0 = Float(0.00260417).bitPattern, t1 = Float(0.0859375).bitPattern, t2 = Float(0.20833333).bitPattern
+        let t3 = Float(0.29166667).bitPattern, t4 = Float(0.4166667).bitPattern, t5 = Float(0.583333).bitPattern
+        let t6 = Float(0.8333333).bitPattern
+        var rank: UInt32 = 0
+        rank &+= (t0 &- m) >> 31                  // 1 when |x| > threshold
+        rank &+= (t1 &- m) >> 31
+        rank &+= (t2 &- m) >> 31
+        rank &+= (t3 &- m) >> 31
+        rank &+= (t4 &- m) >> 31
+        rank &+= (t5 &- m) >> 31
+        rank &+= (t6 &- m) >> 31
+        rank &*= notNaN
+        // x < 0: the sign bit set, and neither −0 nor NaN.
+        let negative = (bits >> 31) & ((0 &- m) >> 31) & notNaN
+        // Codes by rank: 0, 1, 6, 7, 4, 5, 2, 3 (bitsandbytes' FP4 code order), four bits each.
+        let byRank: UInt32 = 0x3254_7610
+        return UInt8(truncatingIfNeeded: (negative << 3) | ((byRank >> (rank &* 4)) & 0xF))
     }
+
 }

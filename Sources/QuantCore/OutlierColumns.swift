@@ -59,9 +59,20 @@ public struct OutlierColumns: Sendable, Equatable {
         }
         var colMax = [Float](repeating: 0, count: cols)
         for m in partial { for c in 0..<cols where m[c] > colMax[c] { colMax[c] = m[c] } }
-        let sorted = colMax.sorted()
-        let median = cols % 2 == 1 ? sorted[cols / 2] : (sorted[cols / 2 - 1] + sorted[cols / 2]) / 2
-        let flagged = flag(colMax, median: median, threshold: threshold, k: k)
-        return OutlierColumns(threshold: threshold, k: k, median: median, columnAbsmax: colMax, columns: flagged)
+        return OutlierColumns(columnAbsmax: colMax, threshold: threshold, k: k)
+    }
+}
+
+extension OutlierColumns {
+    /// The outlier columns given every column's absmax.
+    public init(columnAbsmax colMax: [Float], threshold: Float, k: Float) {
+        let cols = colMax.count
+        var median: Float = 0
+        if cols > 0 {
+            let sorted = colMax.sorted()
+            median = cols % 2 == 1 ? sorted[cols / 2] : (sorted[cols / 2 - 1] + sorted[cols / 2]) / 2
+        }
+        self.init(threshold: threshold, k: k, median: median, columnAbsmax: colMax,
+                  columns: OutlierColumns.flag(colMax, median: median, threshold: threshold, k: k))
     }
 }

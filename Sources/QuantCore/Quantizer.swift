@@ -23,6 +23,34 @@ public enum Quantizer {
 
     static func quantizeValidated(_ x: UnsafeBufferPointer<Float>, rows: Int, cols: Int, config: QuantConfig,
                                   threads: Int) -> QuantizedTensor {
+        quantizeValidated(x, rows: rows, cols: cols, config: config, threads: threads,
+                          makeAccumulator: { NoAccumulator() }, visit: { _, _ in }).0
+    }
+
+    struct NoAccumulator: Sendable {}
+
+    /// One encoded block as a visitor sees it, right after the kernel wrote it (still in cache).
+    struct BlockView {
+        let block: Int
+        let start: Int
+        let length: Int
+        let stride: Int
+        let x: UnsafePointer<Float>
+        let dequantized: UnsafePointer<Float>
+        let codes: UnsafePointer<UInt8>?
+        /// The block's normalising scale and zero point (x ÷ scale + zero is the normalised value).
+        let scale: Float
+        let zero: Float
+    }
+
+    /// Quantizes, and lets `visit` read every block just after it is encoded.
+    ///
+    /// Measuring a block while its values are still in the core's cache saves a pass over memory
+    /// per measurement. Each worker gets its own accumulator from `makeAccumulator`; the
+    /// accumulators come back in block order for the caller to merge.
+    static func quantizeValidated<A: Sendable>(_ x: UnsafeBufferPointer<Float>, rows: Int, cols: Int, config: QuantConfig,
+                                               threads: Int, makeAccumulator: @Sendable () -> A,
+                                               visit: @Sendable (inout A, BlockView) -> Void) -> (QuantizedTensor, [A]) {
         let n = x.count
         let grouping = Grouping(count: n, rows: rows, cols: cols, block: config.block)
         let stats = BlockStatistics.compute(x, grouping: grouping, threads: threads)
@@ -45,8 +73,10 @@ public enum Quantizer {
         }
 
         let kernel = BlockKernel(dtype: dtype, codebook: codebook, tensorScale: tensorScale ?? 1)
-        var codes = [UInt8](repeating: 0, count: dtype.hasCodes ? n : 0)
-        var deq = [Float](repeating: 0, count: n)
+        // Every element is written by the kernels, so the two large arrays skip zero-filling.
+        var codes = [UInt8](unsafeUninitializedCapacity: dtype.hasCodes ? n : 0) { _, c in c = dtype.hasCodes ? n : 0 }
+        var deq = [Float](unsafeUninitializedCapacity: n) { _, c in c = n }
+        var accumulators: [A] = []
         var normScale = [Float](repeating: 1, count: blocks)
         var zeros = [Float](repeating: 0, count: dtype.family.isAsymmetric || dtype == .q4_1 || dtype == .q4K ? blocks : 0)
         var exps = [UInt8](repeating: 0, count: dtype.family.isMicroscaling ? blocks : 0)
@@ -67,21 +97,29 @@ public enum Quantizer {
                     zeros: zb.isEmpty ? nil : zb.baseAddress.map(SharedMutablePointer.init),
                     exponents: eb.isEmpty ? nil : eb.baseAddress.map(SharedMutablePointer.init),
                     scaleCodes: sb.isEmpty ? nil : sb.baseAddress.map(SharedMutablePointer.init))
-                Parallel.forEachChunk(count: blocks, threads: threads, minimumPerChunk: 64) { range in
+                let hasZeros = !zb.isEmpty
+                accumulators = Parallel.mapChunks(count: blocks, threads: threads, minimumPerChunk: 64) { range in
+                    var acc = makeAccumulator()
                     for b in range {
                         let ext = grouping.extent(ofBlock: b)
                         kernel.run(block: b, start: ext.start, length: ext.length, stride: ext.stride,
                                    src: src, absmax: stats.absmax[b], decodeAbsmax: decodeAbsmax[b],
                                    minimum: stats.minimum[b], maximum: stats.maximum[b], out: out)
+                        visit(&acc, BlockView(block: b, start: ext.start, length: ext.length, stride: ext.stride,
+                                              x: src.base, dequantized: UnsafePointer(out.dequantized.base),
+                                              codes: out.codes.map { UnsafePointer($0.base) },
+                                              scale: out.normScale.base[b], zero: hasZeros ? out.zeros!.base[b] : 0))
                     }
+                    return acc
                 }
             }}}}}}
         }
-        return QuantizedTensor(config: config, grouping: grouping, codebook: codebook, codes: codes,
-                               dequantized: deq, absmax: stats.absmax, blockMinimum: stats.minimum, blockMaximum: stats.maximum,
-                               normScale: normScale, zeroPoints: zeros,
-                               sharedExponents: exps, blockScaleCodes: scaleCodes, tensorScale: tensorScale,
-                               doubleQuant: dq)
+        let q = QuantizedTensor(config: config, grouping: grouping, codebook: codebook, codes: codes,
+                                dequantized: deq, absmax: stats.absmax, blockMinimum: stats.minimum, blockMaximum: stats.maximum,
+                                normScale: normScale, zeroPoints: zeros,
+                                sharedExponents: exps, blockScaleCodes: scaleCodes, tensorScale: tensorScale,
+                                doubleQuant: dq)
+        return (q, accumulators)
     }
 }
 

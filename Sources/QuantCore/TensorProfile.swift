@@ -1,0 +1,118 @@
+/// What a tensor is, independent of any quantization: its statistics and its column absmax.
+///
+/// Computed in one pass over memory: the tensor is read in runs of whole rows (about 16 K
+/// values, small enough to stay in cache), each run once for sums, extremes and column absmax
+/// and once more, from cache, for its central moments; runs are merged with the pairwise update
+/// of Chan et al. / Pébay, which keeps the moments exact to rounding even when the mean is large.
+public struct TensorProfile: Sendable {
+    public var stats: TensorStats
+    /// absmax of every column (last-axis index) over the finite values.
+    public var columnAbsmax: [Float]
+
+    /// Outlier columns under a rule, from the stored column absmax.
+    public func outliers(threshold: Float, k: Float) -> OutlierColumns {
+        OutlierColumns(columnAbsmax: columnAbsmax, threshold: threshold, k: k)
+    }
+
+    /// Central-moment accumulator of a run of values.
+    struct Moments: Sendable {
+        var n = 0.0, mean = 0.0, m2 = 0.0, m3 = 0.0, m4 = 0.0
+
+        /// The moments of the union of two disjoint runs.
+        static func merge(_ a: Moments, _ b: Moments) -> Moments {
+            if a.n == 0 { return b }
+            if b.n == 0 { return a }
+            let n = a.n + b.n
+            let d = b.mean - a.mean
+            let d2 = d * d, na = a.n, nb = b.n
+            var r = Moments()
+            r.n = n
+            r.mean = a.mean + d * nb / n
+            r.m2 = a.m2 + b.m2 + d2 * na * nb / n
+            r.m3 = a.m3 + b.m3 + d2 * d * na * nb * (na - nb) / (n * n) + 3 * d * (na * b.m2 - nb * a.m2) / n
+            r.m4 = a.m4 + b.m4 + d2 * d2 * na * nb * (na * na - na * nb + nb * nb) / (n * n * n)
+                + 6 * d2 * (na * na * b.m2 + nb * nb * a.m2) / (n * n) + 4 * d * (na * b.m3 - nb * a.m3) / n
+            return r
+        }
+    }
+
+    public static func compute(_ x: UnsafeBufferPointer<Float>, rows: Int, cols: Int,
+                               threads: Int = Parallel.defaultThreads) -> TensorProfile {
+        let n = x.count
+        guard n > 0, rows > 0, cols > 0, rows * cols == n, let base = x.baseAddress else {
+            return TensorProfile(stats: TensorStats.compute(x, threads: threads), columnAbsmax: [Float](repeating: 0, count: max(cols, 0)))
+        }
+        let src = SharedPointer(base)
+        let rowsPerRun = Swift.max(1, (1 << 14) / cols)
+        struct Part: Sendable {
+            var moments = Moments()
+            var finite = 0, nan = 0, inf = 0
+            var lo = Float.infinity, hi = -Float.infinity
+            var colMax: [Float]
+        }
+        let parts = Parallel.mapChunks(count: rows, threads: threads, minimumPerChunk: rowsPerRun) { r -> Part in
+            var part = Part(colMax: [Float](repeating: 0, count: cols))
+            part.colMax.withUnsafeMutableBufferPointer { cm in
+                let colMax = cm.baseAddress!
+                var row = r.lowerBound
+                while row < r.upperBound {
+                    let end = Swift.min(r.upperBound, row + rowsPerRun)
+                    let p = src.base + row * cols
+                    let count = (end - row) * cols
+                    // First read: sum, extremes, non-finite counts, column absmax.
+                    var sum = 0.0, finite = 0
+                    var lo = part.lo, hi = part.hi
+                    for rr in 0..<(end - row) {
+                        let q = p + rr * cols
+                        for c in 0..<cols {
+                            let v = q[c]
+                            if v.isFinite {
+                                sum += Double(v); finite += 1
+                                lo = Swift.min(lo, v); hi = Swift.max(hi, v)
+                                colMax[c] = Swift.max(colMax[c], abs(v))
+                            } else if v.isNaN { part.nan += 1 } else { part.inf += 1 }
+                        }
+                    }
+                    part.lo = lo; part.hi = hi; part.finite += finite
+                    // Second read, from cache: central moments about this run's mean.
+                    if finite > 0 {
+                        let mean = sum / Double(finite)
+                        var m2 = 0.0, m3 = 0.0, m4 = 0.0
+                        for i in 0..<count {
+                            let v = p[i]
+                            guard v.isFinite else { continue }
+                            let d = Double(v) - mean
+                            let d2 = d * d
+                            m2 += d2; m3 += d2 * d; m4 += d2 * d2
+                        }
+                        part.moments = Moments.merge(part.moments, Moments(n: Double(finite), mean: mean, m2: m2, m3: m3, m4: m4))
+                    }
+                    row = end
+                }
+            }
+            return part
+        }
+        var m = Moments()
+        var finite = 0, nan = 0, inf = 0
+        var lo = Float.infinity, hi = -Float.infinity
+        var colMax = [Float](repeating: 0, count: cols)
+        for p in parts {
+            m = Moments.merge(m, p.moments)
+            finite += p.finite; nan += p.nan; inf += p.inf
+            lo = Swift.min(lo, p.lo); hi = Swift.max(hi, p.hi)
+            for c in 0..<cols where p.colMax[c] > colMax[c] { colMax[c] = p.colMax[c] }
+        }
+        let stats: TensorStats
+        if finite == 0 {
+            stats = TensorStats(count: n, finiteCount: 0, mean: .nan, std: .nan, min: .nan, max: .nan,
+                                absmax: .nan, kurtosis: .nan, nanCount: nan, infCount: inf)
+        } else {
+            let var2 = m.m2 / m.n
+            stats = TensorStats(count: n, finiteCount: finite, mean: m.mean, std: var2.squareRoot(),
+                                min: Double(lo), max: Double(hi), absmax: Swift.max(-Double(lo), Double(hi)),
+                                kurtosis: var2 > 0 ? (m.m4 / m.n) / (var2 * var2) - 3 : .nan,
+                                nanCount: nan, infCount: inf)
+        }
+        return TensorProfile(stats: stats, columnAbsmax: colMax)
+    }
+}
