@@ -44,8 +44,10 @@ public enum Analyzer {
         for a in accs {
             sums.merge(a.sums)
             excluded += a.excluded
-            for i in 0..<codeCount { usage[i] += a.usage[i] }
-            for k in 0..<bins { vh.counts[k] += a.values[k] + a.values[bins + k] }
+            for copy in 0..<4 {
+                for i in 0..<codeCount { usage[i] += a.usage[copy * slots + i] }
+                for k in 0..<bins { vh.counts[k] += a.values[copy * bins + k] }
+            }
         }
         let metrics = ErrorMetrics(sums: sums, excluded: excluded, bitsPerParam: q.bitsPerParam,
                                    bytes: q.storedBytes, usage: usage)
@@ -63,13 +65,16 @@ public enum Analyzer {
         var sums = ErrorMetrics.Sums()
         var excluded = 0
         var usage: [Int]
-        /// Two interleaved copies of the value histogram.
+        /// Four interleaved copies of the code counts and of the value histogram: neighbouring values
+        /// often share a code or a bin, and four counters let their increments overlap.
         var values: [Int]
         let bins: Int
+        let slots: Int
 
         init(codes: Int, bins: Int) {
-            usage = [Int](repeating: 0, count: codes)
-            values = [Int](repeating: 0, count: 2 * bins)
+            slots = codes
+            usage = [Int](repeating: 0, count: 4 * codes)
+            values = [Int](repeating: 0, count: 4 * bins)
             self.bins = bins
         }
 
@@ -78,6 +83,7 @@ public enum Analyzer {
             var s = sums
             var excl = 0
             let last = bins - 1
+            let slots = self.slots
             usage.withUnsafeMutableBufferPointer { ub in
             values.withUnsafeMutableBufferPointer { vb in
                 let u = ub.baseAddress!, vc = vb.baseAddress!
@@ -91,13 +97,14 @@ public enum Analyzer {
                         s.sx2 += xd * xd; s.sy2 += yd * yd; s.sxy += xd * yd
                         s.se2 += e * e; s.sae += abs(e)
                         if !(abs(e) <= s.maxErr) { s.maxErr = abs(e) }
+                        let copy = j & 3
                         if let codes = v.codes {
-                            u[Int(codes[i])] &+= 1
+                            u[copy &* slots &+ Int(codes[i])] &+= 1
                         } else {
-                            u[Int(isHalf ? HalfPrecision.halfBits(from: yv) : HalfPrecision.bfloat16Bits(from: yv))] &+= 1
+                            u[copy &* slots &+ Int(isHalf ? HalfPrecision.halfBits(from: yv) : HalfPrecision.bfloat16Bits(from: yv))] &+= 1
                         }
                         if xv >= lower && xv <= upper {
-                            vc[(j & 1) &* bins &+ Swift.min(Int((xv - lower) * mult), last)] &+= 1
+                            vc[copy &* bins &+ Swift.min(Int((xv - lower) * mult), last)] &+= 1
                         }
                     } else {
                         excl += 1
@@ -138,13 +145,13 @@ public enum Analyzer {
                 defer { nc.release(); ec.release() }
                 for b in r {
                     let (start, length, stride) = grouping.extent(ofBlock: b)
-                    let scale = q.normScale[b]
+                    let inverse = 1 / q.normScale[b]
                     let zero = q.zeroPoints.isEmpty ? 0 : q.zeroPoints[b]
                     var i = start
                     for j in 0..<length {
                         let xv = xs.base[i]
                         if xv.isFinite {
-                            nc.add(xv / scale + zero, copy: j & 3)
+                            nc.add(xv * inverse + zero, copy: j & 3)
                             ec.add(ys.base[i] - xv, copy: j & 3)
                         }
                         i += stride

@@ -69,7 +69,8 @@ struct BlockKernel: Sendable {
             each { i in
                 var q = (x[i] * mult).rounded(.toNearestOrEven)
                 if q.isNaN { q = 0 }
-                q = Swift.min(Swift.max(q, -qmax), qmax)
+                // + 0 turns −0 into +0: the stored code cannot carry the sign of a zero.
+                q = Swift.min(Swift.max(q, -qmax), qmax) + 0
                 codes[i] = UInt8(Int(q) + offset)
                 deq[i] = (q * decodeAbsmax) * inv
             }
@@ -97,7 +98,7 @@ struct BlockKernel: Sendable {
             let codes = out.codes!.base
             out.normScale.base[b] = absmax
             levels.withUnsafeBufferPointer { table in
-                if let nearest, stride == 1, nearest.tie == .lower, nearest.midpoints.count <= 16 {
+                if let nearest, stride == 1, nearest.tie == .lower, nearest.midpoints.count <= 16, nearest.buckets.isEmpty {
                     BlockKernel.encodeSmallTable(x: x + start, count: length, inv: inv, midpoints: nearest.midpoints,
                                                  table: table, decodeScale: decodeAbsmax,
                                                  codes: codes + start, deq: deq + start)
@@ -144,7 +145,7 @@ struct BlockKernel: Sendable {
                 each { i in
                     var k = (x[i] / scale * 64).rounded(.toNearestOrEven)
                     if k.isNaN { k = 0 }
-                    k = Swift.min(Swift.max(k, -127), 127)
+                    k = Swift.min(Swift.max(k, -127), 127) + 0   // no −0: the code cannot carry it
                     codes[i] = UInt8(bitPattern: Int8(k))
                     deq[i] = (k / 64) * scale
                 }

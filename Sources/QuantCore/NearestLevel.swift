@@ -46,7 +46,7 @@ public struct NearestLevel: Sendable {
         self.padded = mids + [Float](repeating: .infinity, count: size - mids.count)
         self.firstStep = size >> 1
         // Small tables with ties down are searched by vector compare-counting instead (BlockKernel).
-        self.buckets = mids.count > 16 || tie == .even ? NearestLevel.makeBuckets(mids) : []
+        self.buckets = NearestLevel.makeBuckets(mids)
     }
 
     /// Count of midpoints strictly below `v` (binary search, for building the buckets).
@@ -94,7 +94,7 @@ public struct NearestLevel: Sendable {
                 // The padding ends the table with +∞, so the walk stops inside it.
                 while mids[k] < v { k &+= 1 }
             }
-            if tie == .even, mids[k] == v, k & 1 == 1 { return k &+ 1 }
+            if tie == .even, k < midpoints.count, mids[k] == v, k & 1 == 1 { return k &+ 1 }
             return k
         }
         var lo = 0
@@ -103,7 +103,8 @@ public struct NearestLevel: Sendable {
             lo &+= mids[lo &+ step &- 1] < v ? step : 0
             step >>= 1
         }
-        if tie == .even, mids[lo] == v, lo & 1 == 1 {
+        // The padding's +∞ equals an infinite v: only a real midpoint is a tie.
+        if tie == .even, lo < midpoints.count, mids[lo] == v, lo & 1 == 1 {
             return lo &+ 1
         }
         return lo

@@ -25,18 +25,15 @@ public struct TensorStats: Sendable, Equatable {
         struct First: Sendable { var sum = 0.0, finite = 0, nan = 0, inf = 0, lo = Float.infinity, hi = -Float.infinity }
         let firsts = Parallel.mapChunks(count: n, threads: threads, minimumPerChunk: 1 << 16) { r -> First in
             var f = First()
-            var s: Float = 0
-            var k = 0
             for i in r {
                 let v = src.base[i]
                 if v.isFinite {
-                    s += v; k += 1
-                    if k == 256 { f.sum += Double(s); s = 0; k = 0 }
+                    // float64 sums: float32 runs lose digits when the mean is large.
+                    f.sum += Double(v)
                     f.finite += 1
                     f.lo = Swift.min(f.lo, v); f.hi = Swift.max(f.hi, v)
                 } else if v.isNaN { f.nan += 1 } else { f.inf += 1 }
             }
-            f.sum += Double(s)
             return f
         }
         var total = First()
