@@ -18,6 +18,12 @@ public struct Analysis: Sendable {
     /// How many finite inputs landed on each code index (empty for the 16-bit casts).
     public var codeUsage: [Int]
     public var outliers: OutlierColumns
+    /// The input values the analysis was made from (the tensor's own storage, shared, not copied),
+    /// for the views that look at single values: the block inspector and outlier isolation.
+    public var values: [Float] = []
+    /// The tensor's shape as rows × columns (last axis).
+    public var rows: Int { quantized.grouping.rows }
+    public var cols: Int { quantized.grouping.cols }
 
     public var count: Int { quantized.grouping.count }
 }

@@ -57,7 +57,7 @@ public enum Analyzer {
         return Analysis(tensorName: tensor.name, shape: tensor.shape, sourceDType: tensor.sourceDType,
                         config: q.config, quantized: q, stats: stats, metrics: metrics,
                         valueHistogram: vh, normalizedHistogram: nh, errorHistogram: eh,
-                        codeUsage: hasCodes ? usage : [], outliers: outliers)
+                        codeUsage: hasCodes ? usage : [], outliers: outliers, values: tensor.values)
     }
 
     /// What one worker accumulates while the quantizer hands it blocks.
@@ -82,7 +82,6 @@ public enum Analyzer {
         mutating func add(_ v: Quantizer.BlockView, hasCodes: Bool, isHalf: Bool, lower: Float, upper: Float, mult: Float) {
             var s = sums
             var excl = 0
-            let last = bins - 1
             let slots = self.slots
             usage.withUnsafeMutableBufferPointer { ub in
             values.withUnsafeMutableBufferPointer { vb in
@@ -103,9 +102,8 @@ public enum Analyzer {
                         } else {
                             u[copy &* slots &+ Int(isHalf ? HalfPrecision.halfBits(from: yv) : HalfPrecision.bfloat16Bits(from: yv))] &+= 1
                         }
-                        if xv >= lower && xv <= upper {
-                            vc[copy &* bins &+ Swift.min(Int((xv - lower) * mult), last)] &+= 1
-                        }
+                        // The value histogram spans [min, max] of the finite values: every one is inside.
+                        vc[copy &* bins &+ BinCounter.clampedBin(xv, lower: lower, mult: mult, bins: bins)] &+= 1
                     } else {
                         excl += 1
                     }
@@ -151,8 +149,8 @@ public enum Analyzer {
                     for j in 0..<length {
                         let xv = xs.base[i]
                         if xv.isFinite {
-                            nc.add(xv * inverse + zero, copy: j & 3)
-                            ec.add(ys.base[i] - xv, copy: j & 3)
+                            nc.addClamped(xv * inverse + zero, copy: j & 3)
+                            ec.addClamped(ys.base[i] - xv, copy: j & 3)
                         }
                         i += stride
                     }

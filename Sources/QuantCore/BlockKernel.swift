@@ -98,7 +98,7 @@ struct BlockKernel: Sendable {
             let codes = out.codes!.base
             out.normScale.base[b] = absmax
             levels.withUnsafeBufferPointer { table in
-                if let nearest, stride == 1, nearest.tie == .lower, nearest.midpoints.count <= 16, nearest.buckets.isEmpty {
+                if let nearest, stride == 1, nearest.tie == .lower, nearest.midpoints.count <= 16 {
                     BlockKernel.encodeSmallTable(x: x + start, count: length, inv: inv, midpoints: nearest.midpoints,
                                                  table: table, decodeScale: decodeAbsmax,
                                                  codes: codes + start, deq: deq + start)

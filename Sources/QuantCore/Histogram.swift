@@ -120,6 +120,29 @@ struct BinCounter {
         }
     }
 
+    /// Counts one finite value that lies in the range by construction (the analysis' histograms span
+    /// their values); anything a rounding puts past an end lands in the end bin.
+    ///
+    /// The bin index avoids Swift's checked float-to-integer conversion, which costs as much as the
+    /// rest of the loop: adding 2²³ leaves the value rounded to an integer in the low mantissa bits,
+    /// and one compare turns the rounding into the floor (measured: 1.0 ns per value against 1.6).
+    @inline(__always)
+    func addClamped(_ v: Float, copy: Int) {
+        counts[copy &* bins &+ BinCounter.clampedBin(v, lower: lower, mult: mult, bins: bins)] &+= 1
+    }
+
+    /// `min(max(floor((v − lower) · mult), 0), bins − 1)` for finite v, without a checked conversion.
+    @inline(__always)
+    static func clampedBin(_ v: Float, lower: Float, mult: Float, bins: Int) -> Int {
+        // Written as comparisons so that NaN (a zero-width range: 0 · ∞) lands in bin 0, never past the end.
+        var g = (v - lower) * mult
+        g = g > 0 ? g : 0
+        let top = Float(bins) - 0.5
+        g = g < top ? g : top
+        let r = Int(unsafeBitCast(g + 8_388_608, to: UInt32.self) & 0x7F_FFFF)     // g rounded to nearest
+        return r &- Int(unsafeBitCast(Float(r) > g, to: UInt8.self))                // its floor
+    }
+
     /// The counts of the four copies summed.
     func merged() -> [Int] {
         (0..<bins).map { k in counts[k] + counts[bins + k] + counts[2 * bins + k] + counts[3 * bins + k] }
