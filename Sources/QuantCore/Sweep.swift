@@ -38,6 +38,11 @@ public struct Sweep: Sendable {
         return out
     }
 
+    /// `configurations` followed by each of them that supports it with double quantization.
+    public static func addingDoubleQuant(_ configurations: [QuantConfig]) -> [QuantConfig] {
+        configurations + configurations.filter { $0.dtype.supportsDoubleQuant }.map { var c = $0; c.doubleQuant = true; return c }
+    }
+
     /// Runs every configuration on `tensor`.
     public static func run(_ tensor: Tensor, configurations: [QuantConfig],
                            threads: Int = Parallel.defaultThreads) throws(QuantError) -> Sweep {

@@ -12,7 +12,9 @@ struct Open: ParsableCommand {
         abstract: "Open a file in the interactive workbench (the default command; the bundled sample without FILE).",
         discussion: """
         Keys: d/D datatype, b/B block, x double quantization, l log axis, n normalised/raw domain, \
-        c code usage, p pin a baseline, o/O outlier threshold, / filter, Enter open, t theme, ? help, q quit.
+        c code usage, p pin a baseline, o/O outlier threshold, / filter, Enter open, t theme, ? help, q quit. \
+        Views (Esc returns): i block inspector, s sweep frontier, a A/B against the pin, m LLM.int8() \
+        decomposition (with an activation tensor), u outlier isolation, e explanation.
         The workbench needs a terminal; for scripts use 'qscope report'. QSCOPE_ASCII=1 draws with ASCII only; \
         NO_COLOR turns colours off.
 
@@ -28,6 +30,11 @@ struct Open: ParsableCommand {
 
     @Option(name: .long, help: "Colour theme: a name from themes/ (default, light, high-contrast, mono, gruvbox) or a TOML file.")
     var theme: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "A file of activation tensors for the LLM.int8() view (m).",
+        discussion: "Default: NAME-activations.safetensors beside NAME.safetensors when it exists (the bundled sample has one); the open file's own 2-D tensors are candidates too."))
+    var activations: String?
 
     func run() throws {
         guard let path = file ?? TensorLoading.bundledSample() else {
@@ -54,6 +61,7 @@ struct Open: ParsableCommand {
         if quant.block != nil { state.userBlock = config.block }
         state.doubleQuant = config.doubleQuant
         state.glyphs = GlyphSet.forEnvironment(ProcessInfo.processInfo.environment)
+        state.activationCandidates = try Open.activationCandidates(file: f, explicit: activations)
         if let first, let i = f.tensors.firstIndex(where: { $0.name == first }) {
             state.selection = i
             state.openTensor = first
@@ -63,6 +71,27 @@ struct Open: ParsableCommand {
         } catch {
             throw CLIError.runtime(error.description)
         }
+    }
+}
+
+extension Open {
+    /// The activation tensors the LLM.int8() view may pair with a weight: the 2-D tensors of the open
+    /// file, then those of `--activations FILE` or, without it, of `NAME-activations.safetensors` beside
+    /// the file. A companion found by name that cannot be read is skipped; one named explicitly fails.
+    static func activationCandidates(file: TensorFile, explicit: String?) throws -> [ActivationSource] {
+        var out = file.tensors.filter { $0.shape.count == 2 }.map { ActivationSource(file: file.path, info: $0) }
+        let url = URL(fileURLWithPath: file.path)
+        let companion = explicit ?? url.deletingPathExtension().path + "-activations.safetensors"
+        guard companion != file.path else { return out }
+        if explicit != nil || FileManager.default.fileExists(atPath: companion) {
+            do {
+                let f = explicit != nil ? try TensorLoading.open(companion) : try TensorFile.open(companion)
+                out += f.tensors.filter { $0.shape.count == 2 }.map { ActivationSource(file: companion, info: $0) }
+            } catch where explicit == nil {
+                // Only a guess: the workbench still opens.
+            }
+        }
+        return out
     }
 }
 
@@ -203,7 +232,7 @@ struct Sweep: ParsableCommand {
         } ?? QuantCore.Sweep.defaultBlocks
         var configs = QuantCore.Sweep.configurations(datatypes: dts, blocks: bs)
         if doubleQuant {
-            configs += configs.filter { $0.dtype.supportsDoubleQuant }.map { var c = $0; c.doubleQuant = true; return c }
+            configs = QuantCore.Sweep.addingDoubleQuant(configs)
         }
         let f = try TensorLoading.open(selection.file)
         let t = try TensorLoading.load(f, try TensorLoading.pick(f, name: selection.tensor))

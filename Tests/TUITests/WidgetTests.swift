@@ -115,4 +115,30 @@ struct WidgetTests {
             #expect(error.description.contains("line 2") && error.description.contains("unknown role 'bars'"))
         }
     }
+
+    @Test func scatterPlotDotsLineAndMarker() {
+        let points = [ScatterPlot.Point(x: 0, y: 0), ScatterPlot.Point(x: 10, y: 10, highlighted: true)]
+        let plot = ScatterPlot(points: points, line: points, marked: points[1], xLabel: "bits", yLabel: "dB")
+        var buf = Buffer(width: 30, height: 8)
+        plot.render(into: &buf, area: buf.area, glyphs: .unicode)
+        let text = buf.text
+        #expect(text.contains("◆"))
+        #expect(text.unicodeScalars.contains { (0x2801...0x28FF).contains($0.value) })
+        #expect(text.contains("bits") && text.contains("10"))
+        // The lowest point sits in the bottom plot row, left; the marker top right.
+        let rows = buf.lines()
+        #expect(rows[0].hasSuffix("◆"))
+        var ascii = Buffer(width: 30, height: 8)
+        plot.render(into: &ascii, area: ascii.area, glyphs: .ascii)
+        #expect(ascii.text.contains("@") && ascii.text.contains("*"))
+        #expect(!ascii.text.unicodeScalars.contains { $0.value > 127 })
+        // Degenerate sizes and inputs draw nothing and never trap.
+        for (w, h) in [(0, 0), (1, 1), (2, 2), (8, 3)] {
+            var b = Buffer(width: w, height: h)
+            plot.render(into: &b, area: b.area, glyphs: .unicode)
+            ScatterPlot(points: [ScatterPlot.Point(x: .nan, y: .infinity)]).render(into: &b, area: b.area, glyphs: .unicode)
+            ScatterPlot(points: [ScatterPlot.Point(x: 1, y: 1)]).render(into: &b, area: b.area, glyphs: .unicode)
+            #expect(b.lines().count == h)
+        }
+    }
 }

@@ -20,6 +20,9 @@ struct Harness {
         state.width = width
         state.height = height
         state.selection = 0
+        state.activationCandidates = try TensorFile.open(Harness.activationsFile).tensors.map {
+            ActivationSource(file: Harness.activationsFile, info: $0)
+        }
         send(.enter)
     }
 
@@ -28,16 +31,40 @@ struct Harness {
         run(Update.apply(.key(key), to: &state))
     }
 
+    static let activationsFile = URL(fileURLWithPath: sample).deletingLastPathComponent()
+        .appendingPathComponent("minilm-l6-activations.safetensors").path
+    /// The configurations the harness sweeps (a small set: the sweep engine has its own tests).
+    static let sweepConfigurations = QuantCore.Sweep.addingDoubleQuant(
+        QuantCore.Sweep.configurations(datatypes: [.int4, .nf4, .fp4, .int8, .mxfp4, .nvfp4],
+                                       blocks: [.elements(32), .elements(64), .elements(256)]))
+
     mutating func run(_ commands: [Command]) {
-        for case .analyze(let key, let generation) in commands {
-            analyses += 1
-            let t = try! file.load(key.tensor)
-            do {
-                let a = try Analyzer.analyze(t, config: key.config, options: AnalysisOptions(bins: 160, threads: 1))
-                run(Update.apply(.analyzed(generation: generation, key: key, analysis: a), to: &state))
-            } catch {
-                run(Update.apply(.failed(generation: generation, message: error.description), to: &state))
+        for command in commands {
+            switch command {
+            case .analyze(let key, let generation): analyze(key, generation: generation)
+            case .sweep(let name):
+                let t = try! file.load(name)
+                let sweep = try! QuantCore.Sweep.run(t, configurations: Harness.sweepConfigurations, threads: 2)
+                run(Update.apply(.swept(SweepResult(tensor: name, sweep: sweep)), to: &state))
+            case .int8(let weight, let source):
+                let w = try! file.load(weight)
+                let a = try! TensorFile.open(source.file).load(source.info.name)
+                run(Update.apply(.int8Studied(try! Int8Study.run(weight: w, activations: a, activationsLabel: source.info.name)), to: &state))
+            case .isolate(let key):
+                let t = try! file.load(key.tensor)
+                run(Update.apply(.isolated(try! IsolationResult.run(t, key: key)), to: &state))
             }
+        }
+    }
+
+    mutating func analyze(_ key: AnalysisKey, generation: Int) {
+        analyses += 1
+        let t = try! file.load(key.tensor)
+        do {
+            let a = try Analyzer.analyze(t, config: key.config, options: AnalysisOptions(bins: 160, threads: 1))
+            run(Update.apply(.analyzed(generation: generation, key: key, analysis: a), to: &state))
+        } catch {
+            run(Update.apply(.failed(generation: generation, message: error.description), to: &state))
         }
     }
 

@@ -46,6 +46,58 @@ struct WorkbenchEndToEndTests {
         #expect(s.contains("EXIT=0"))
     }
 
+    /// Every deep-dive view opens from its key and shows its figures; Esc returns to the panes.
+    @Test func deepDiveViewsFromTheKeymap() throws {
+        let t = try TmuxSession(width: 120, height: 40)
+        defer { t.close() }
+        try t.wait { $0.contains("$") }
+        try t.type(command + " --tensor encoder.layer.0.attention.self.query.weight")
+        try t.wait { $0.contains("SQNR") && $0.contains("dB") }
+        try t.send("i")
+        var s = try t.wait(timeout: 60) { $0.contains("block 0 of 2304") }
+        #expect(s.contains("x÷scale"))
+        try t.send("v")
+        s = try t.wait(timeout: 60) { $0.contains("holds the largest |x|") }
+        try t.send("Escape")
+        try t.wait { $0.contains("outlier columns") }
+        try t.send("m")
+        s = try t.wait(timeout: 90) { $0.contains("16-bit cols") && $0.contains("what it means") }
+        #expect(s.contains("hidden_states"))
+        try t.send("O")
+        s = try t.wait(timeout: 30) { $0.contains("at threshold 5") }
+        try t.send("Escape")
+        try t.send("u")
+        s = try t.wait(timeout: 120) { $0.contains("kept by magnitude") && $0.contains("kept by quantization error") && $0.contains("bits/p") }
+        #expect(s.contains("   0.1 "))
+        try t.send("Escape")
+        try t.send("e")
+        s = try t.wait(timeout: 30) { $0.contains("NormalFloat 4-bit") }
+        #expect(s.contains("SQNR = 10·log10"))
+        try t.send("Escape")
+        try t.send("p")
+        try t.send("d")
+        try t.wait(timeout: 30) { $0.contains("fp4 · block 64") && !$0.contains("⠋") }
+        try t.send("a")
+        s = try t.wait(timeout: 30) { $0.contains("B current · fp4 · block 64") }
+        #expect(s.contains("A pinned · nf4 · block 64") && s.contains("B − A"))
+        try t.send("Escape")
+        try t.send("q")
+        try t.wait { $0.contains("$") && !$0.contains("SQNR") }
+
+        // The sweep, on a small tensor: a row made current with Enter.
+        try t.type(command + " --tensor encoder.layer.0.attention.output.LayerNorm.weight")
+        try t.wait { $0.contains("SQNR") && $0.contains("dB") }
+        try t.send("s")
+        s = try t.wait(timeout: 120) { $0.contains("configurations (") && $0.contains("★") }
+        #expect(s.contains("bits/param"))
+        try t.send("Down")
+        try t.send("Enter")
+        s = try t.wait(timeout: 30) { $0.contains("now ") && $0.contains("outlier columns") }
+        #expect(!s.contains("nf4 · block 64 · dq off"))
+        try t.send("q")
+        try t.wait { $0.contains("$") && !$0.contains("SQNR") }
+    }
+
     /// Starts the workbench with `launch`, sends `signal` to it, and checks with `stty` that the pane's
     /// terminal is back in canonical mode with echo.
     func expectTerminalRestored(after signal: Int32, launch: String) throws {

@@ -7,6 +7,28 @@ public enum Action: Sendable, Equatable {
     case focusNext, focusPrevious, moveUp, moveDown, pageUp, pageDown, top, bottom
     case open, filter, pin, raiseThreshold, lowerThreshold
     case nextTheme, help, close, quit
+    /// Open a deep-dive view.
+    case show(DeepView)
+    /// Block inspector: previous / next block, the block with the largest error, the block with the largest |x|.
+    case previousBlock, nextBlock, worstBlock, maxBlock
+}
+
+/// Where a binding applies.
+public enum BindingScope: Sendable, Equatable {
+    /// Everywhere (its action may mean something particular inside a view).
+    case anywhere
+    /// Only on the panes, with no deep-dive view open.
+    case panes
+    /// Only inside one deep-dive view.
+    case view(DeepView)
+
+    func applies(to view: DeepView?) -> Bool {
+        switch self {
+        case .anywhere: true
+        case .panes: view == nil
+        case .view(let v): v == view
+        }
+    }
 }
 
 /// One row of the keymap: the keys, the action, and the words shown for it.
@@ -17,6 +39,7 @@ public struct Binding: Sendable {
     public var hint: String?
     /// Sentence for the help overlay.
     public var help: String
+    public var scope: BindingScope = .anywhere
 }
 
 /// The one table that drives key dispatch, the hint bar and the help overlay.
@@ -29,9 +52,19 @@ public enum Keymap {
         Binding(keys: [.char("x")], action: .toggleDoubleQuant, hint: "x double-quant", help: "double quantization of the absmax on/off"),
         Binding(keys: [.char("l")], action: .toggleLog, hint: "l log", help: "linear / log count axis"),
         Binding(keys: [.char("n")], action: .toggleDomain, hint: "n domain", help: "values: normalised (x ÷ block scale, levels fixed) or raw"),
-        Binding(keys: [.char("c")], action: .toggleCodeUsage, hint: "c codes", help: "error pane: error histogram or code usage"),
+        Binding(keys: [.char("c")], action: .toggleCodeUsage, hint: nil, help: "error pane: error histogram or code usage"),
         Binding(keys: [.char("p")], action: .pin, hint: "p pin", help: "pin the current configuration as the baseline (metric deltas)"),
-        Binding(keys: [.char("o")], action: .raiseThreshold, hint: "o/O outliers", help: "raise the outlier threshold"),
+        Binding(keys: [.char("i")], action: .show(.inspector), hint: "i inspect", help: "block inspector: one block's values, scale, codes and errors"),
+        Binding(keys: [.char("s")], action: .show(.sweep), hint: "s sweep", help: "sweep frontier: datatypes × blocks, bits per parameter against SQNR"),
+        Binding(keys: [.char("a")], action: .show(.comparison), hint: "a A/B", help: "A/B: the pinned and the current configuration side by side"),
+        Binding(keys: [.char("m")], action: .show(.int8), hint: "m int8", help: "LLM.int8(): matmul error with and without 16-bit outlier columns"),
+        Binding(keys: [.char("u")], action: .show(.isolation), hint: "u isolate", help: "outlier isolation: keep the top 0–2 % of weights in 16-bit (SpQR-style)"),
+        Binding(keys: [.char("e")], action: .show(.explanation), hint: "e explain", help: "explanation of the current datatype and metrics"),
+        Binding(keys: [.left, .char("[")], action: .previousBlock, hint: "← → block", help: "inspector: previous block", scope: .view(.inspector)),
+        Binding(keys: [.right, .char("]")], action: .nextBlock, hint: nil, help: "inspector: next block", scope: .view(.inspector)),
+        Binding(keys: [.char("w")], action: .worstBlock, hint: "w worst", help: "inspector: the block with the largest squared error", scope: .view(.inspector)),
+        Binding(keys: [.char("v")], action: .maxBlock, hint: "v max |x|", help: "inspector: the block holding the tensor's largest |x|", scope: .view(.inspector)),
+        Binding(keys: [.char("o")], action: .raiseThreshold, hint: "o/O outliers", help: "raise the outlier threshold (in the int8 view: the LLM.int8() threshold)"),
         Binding(keys: [.char("O")], action: .lowerThreshold, hint: nil, help: "lower the outlier threshold"),
         Binding(keys: [.tab], action: .focusNext, hint: nil, help: "focus the next pane"),
         Binding(keys: [.backTab], action: .focusPrevious, hint: nil, help: "focus the previous pane"),
@@ -42,20 +75,53 @@ public enum Keymap {
         Binding(keys: [.char("g"), .home], action: .top, hint: nil, help: "first tensor"),
         Binding(keys: [.char("G"), .end], action: .bottom, hint: nil, help: "last tensor"),
         Binding(keys: [.enter], action: .open, hint: nil, help: "open the selected tensor"),
-        Binding(keys: [.char("/")], action: .filter, hint: "/ filter", help: "filter the tensor list (Esc clears)"),
+        Binding(keys: [.char("/")], action: .filter, hint: nil, help: "filter the tensor list (Esc clears)", scope: .panes),
         Binding(keys: [.char("t")], action: .nextTheme, hint: "t theme", help: "next colour theme"),
         Binding(keys: [.char("?"), .function(1)], action: .help, hint: "? help", help: "this help"),
-        Binding(keys: [.escape], action: .close, hint: nil, help: "close the overlay, or clear the filter"),
+        Binding(keys: [.escape], action: .close, hint: "Esc back", help: "close the view or overlay, or clear the filter"),
         Binding(keys: [.char("q"), .ctrl("c")], action: .quit, hint: "q quit", help: "quit (the terminal is restored)"),
     ]
 
-    /// The action bound to `key`, if any.
-    public static func action(for key: Key) -> Action? {
-        bindings.first { $0.keys.contains(key) }?.action
+    /// The action bound to `key` where the user is (on the panes, or inside `view`), if any.
+    public static func action(for key: Key, in view: DeepView? = nil) -> Action? {
+        bindings.first { $0.keys.contains(key) && $0.scope.applies(to: view) }?.action
     }
 
-    /// The hint bar text.
-    public static var hintBar: String {
-        bindings.compactMap(\.hint).joined(separator: "  ")
+    /// Which hints go first when the bar is too narrow (the help overlay still lists them all).
+    static let hintDropOrder = ["u isolate", "e explain", "a A/B", "m int8", "o/O outliers", "t theme", "x double-quant",
+                                "l log", "n domain", "s sweep", "i inspect", "p pin"]
+
+    /// The hints shown on the panes, or inside `view` (the view's own keys first, then leaving it).
+    public static func hints(in view: DeepView? = nil) -> [String] {
+        var hints: [String]
+        if let view {
+            hints = bindings.filter { $0.scope == .view(view) }.compactMap(\.hint)
+            switch view {
+            case .sweep: hints.insert("↑↓ row  Enter use it", at: 0)
+            case .int8: hints.append("o/O threshold")
+            default: break
+            }
+            // The configuration keys still work inside a view (the view follows them).
+            if view != .sweep { hints += ["d/D dtype", "b/B block", "x double-quant"] }
+            hints += ["Esc back", "? help", "q quit"]
+        } else {
+            hints = bindings.filter { ($0.scope == .anywhere || $0.scope == .panes) && $0.action != .close }.compactMap(\.hint)
+        }
+        return hints
+    }
+
+    /// The hint bar text for a row `width` characters wide: hints are dropped from the middle when
+    /// they do not fit, so that help and quit stay visible (the help overlay lists every key).
+    public static func hintBar(in view: DeepView? = nil, width: Int = .max) -> String {
+        var hints = hints(in: view)
+        func text() -> String { hints.joined(separator: "  ") }
+        for drop in hintDropOrder where text().count > width - 1 {
+            hints.removeAll { $0 == drop }
+        }
+        while text().count > width - 1 && hints.count > 2 {
+            hints.remove(at: hints.count - 3)
+        }
+        return text()
     }
 }
+

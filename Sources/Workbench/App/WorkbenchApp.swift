@@ -14,6 +14,11 @@ public final class WorkbenchApp: @unchecked Sendable {
     private let file: TensorFile
     private var state: WorkbenchState
     private let worker = DispatchQueue(label: "qscope.analysis", qos: .userInitiated)
+    /// The deep-dive computations (sweeps, studies, isolation) run here, so that they never hold up
+    /// the analysis the panes are waiting for.
+    private let deepWorker = DispatchQueue(label: "qscope.deep", qos: .utility)
+    /// Files the activation tensors of the LLM.int8() view come from, other than the open one.
+    private var companions: [String: TensorFile] = [:]
     private let lock = NSLock()
     private var inbox: [Message] = []
     private var cache: [AnalysisKey: Analysis] = [:]
@@ -73,13 +78,61 @@ public final class WorkbenchApp: @unchecked Sendable {
     }
 
     private func execute(_ commands: [Command]) {
-        for case .analyze(let key, let generation) in commands {
+        for command in commands {
+            switch command {
+            case .analyze(let key, let generation): analyze(key, generation: generation)
+            case .sweep, .int8, .isolate: deep(command)
+            }
+        }
+    }
+
+    /// Runs a deep-dive computation in the background; its result comes back as a message.
+    private func deep(_ command: Command) {
+        deepWorker.async { [self] in
+            do {
+                switch command {
+                case .sweep(let name):
+                    let t = try tensorNamed(name)
+                    let sweep = try Sweep.run(t, configurations: Sweep.addingDoubleQuant(
+                        Sweep.configurations(datatypes: Sweep.defaultDatatypes, blocks: Sweep.defaultBlocks)))
+                    post(.swept(SweepResult(tensor: name, sweep: sweep)))
+                case .int8(let weight, let source):
+                    let w = try tensorNamed(weight)
+                    let a = try activations(source)
+                    let label = source.file == file.path ? source.info.name : "\(URL(fileURLWithPath: source.file).lastPathComponent) ▸ \(source.info.name)"
+                    post(.int8Studied(try Int8Study.run(weight: w, activations: a, activationsLabel: label)))
+                case .isolate(let key):
+                    let t = try tensorNamed(key.tensor)
+                    post(.isolated(try IsolationResult.run(t, key: key)))
+                case .analyze:
+                    break
+                }
+            } catch {
+                post(.deepFailed("\(error)"))
+            }
+        }
+    }
+
+    /// Loads an activation tensor from the open file or a companion file.
+    private func activations(_ source: ActivationSource) throws -> Tensor {
+        if source.file == file.path { return try file.load(source.info.name) }
+        lock.lock()
+        let known = companions[source.file]
+        lock.unlock()
+        let f = try known ?? TensorFile.open(source.file)
+        lock.lock()
+        companions[source.file] = f
+        lock.unlock()
+        return try f.load(source.info.name)
+    }
+
+    private func analyze(_ key: AnalysisKey, generation: Int) {
             lock.lock()
             let cached = cache[key]
             lock.unlock()
             if let hit = cached {
                 execute(Update.apply(.analyzed(generation: generation, key: key, analysis: hit), to: &state))
-                continue
+                return
             }
             lock.lock()
             latestRequested = generation
@@ -103,14 +156,18 @@ public final class WorkbenchApp: @unchecked Sendable {
                     post(.failed(generation: generation, message: "\(error)"))
                 }
             }
-        }
     }
 
-    /// Loads (once) the tensor on the worker queue.
+    /// Loads (once) a tensor; both worker queues call it, so the cache is under the lock.
     private func tensorNamed(_ name: String) throws -> Tensor {
-        if let t = tensors[name] { return t }
+        lock.lock()
+        let known = tensors[name]
+        lock.unlock()
+        if let known { return known }
         let t = try file.load(name)
+        lock.lock()
         tensors = [name: t] // keep one tensor in memory
+        lock.unlock()
         return t
     }
 }

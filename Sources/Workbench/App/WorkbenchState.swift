@@ -12,6 +12,8 @@ public struct Pin: Sendable {
     public var tensor: String
     public var config: QuantConfig
     public var metrics: ErrorMetrics
+    /// The whole pinned analysis, for the side-by-side view.
+    public var analysis: Analysis?
 }
 
 /// What the analysis cache is keyed by: the tensor and the quantization configuration.
@@ -43,6 +45,8 @@ public struct WorkbenchState: Sendable {
     public var themes: [Theme]
     public var themeIndex = 0
     public var showHelp = false
+    /// First help row on screen (the overlay scrolls on small terminals).
+    public var helpScroll = 0
     public var analysis: Analysis?
     /// Generation of the newest request; results for older ones are dropped.
     public var generation = 0
@@ -53,6 +57,26 @@ public struct WorkbenchState: Sendable {
     public var height = 40
     public var glyphs: GlyphSet = .unicode
     public var quit = false
+
+    // Deep-dive views (docs/ARCHITECTURE.md, keys i s a m u e).
+    /// The view shown instead of the panes, if any; Esc returns to the panes.
+    public var deepView: DeepView?
+    /// Block shown by the inspector.
+    public var inspectBlock = 0
+    /// The sweep of the open tensor, once computed, and the selected row.
+    public var sweep: SweepResult?
+    public var sweepSelection = 0
+    /// The LLM.int8() study of the open weight, once computed, and its threshold.
+    public var int8: Int8Study?
+    public var int8Threshold: Float = 6
+    /// Activation tensors the LLM.int8() view may pair with a weight: (source label, info).
+    public var activationCandidates: [ActivationSource] = []
+    /// The outlier-isolation curve for the current configuration, once computed.
+    public var isolation: IsolationResult?
+    /// First line of the explanation on screen.
+    public var explainScroll = 0
+    /// A deep-dive computation (sweep, study, isolation) is running.
+    public var deepBusy = false
 
     public init(file: String, tensors: [TensorInfo], themes: [Theme] = [.fallback]) {
         self.file = file

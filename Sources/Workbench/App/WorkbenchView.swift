@@ -18,6 +18,21 @@ public enum WorkbenchView {
         let area = buf.area
         let (titleRow, rest1) = area.splitTop(1)
         let (body1, hintRow) = rest1.splitBottom(1)
+        if let view = s.deepView {
+            renderTitle(s, &buf, titleRow)
+            switch view {
+            case .inspector: InspectorView.render(s, &buf, body1)
+            case .sweep: SweepView.render(s, &buf, body1)
+            case .comparison: ComparisonView.render(s, &buf, body1)
+            case .int8: Int8View.render(s, &buf, body1)
+            case .isolation: IsolationView.render(s, &buf, body1)
+            case .explanation: ExplanationView.render(s, &buf, body1)
+            }
+            buf.put(Text.pad(" " + Keymap.hintBar(in: view, width: hintRow.width), hintRow.width), x: 0, y: hintRow.y,
+                    style: theme.style(.dim))
+            if s.showHelp { renderHelp(s, &buf, g, theme) }
+            return buf
+        }
         let (main, outlierArea) = body1.splitBottom(5)
         let listWidth = min(36, max(22, s.width * 22 / 100))
         let (listArea, rest2) = main.splitLeft(listWidth)
@@ -30,7 +45,7 @@ public enum WorkbenchView {
         renderErrors(s, &buf, errorArea, g, theme)
         renderMetrics(s, &buf, metricsArea, g, theme)
         renderOutliers(s, &buf, outlierArea, g, theme)
-        buf.put(Text.pad(" " + Keymap.hintBar, hintRow.width), x: 0, y: hintRow.y, style: theme.style(.dim))
+        buf.put(Text.pad(" " + Keymap.hintBar(width: hintRow.width), hintRow.width), x: 0, y: hintRow.y, style: theme.style(.dim))
         if s.showHelp { renderHelp(s, &buf, g, theme) }
         return buf
     }
@@ -56,7 +71,10 @@ public enum WorkbenchView {
         }
         let c = s.config
         var right = "\(c.dtype.name) · block \(c.block) · dq \(c.doubleQuant ? "on" : "off") "
-        if s.busy { right = String(s.glyphs.spinner[s.spinner % s.glyphs.spinner.count]) + " " + right }
+        if s.busy || (s.deepView != nil && s.deepBusy) {
+            right = String(s.glyphs.spinner[s.spinner % s.glyphs.spinner.count]) + " " + right
+        }
+        if let view = s.deepView { right = "\(view.title) · " + right }
         if !s.status.isEmpty { right = s.status + "   " + right }
         let room = max(0, r.width - right.count - 1)
         buf.put(Text.clip(left, to: room, ellipsis: s.glyphs.ellipsis), x: r.x, y: r.y, style: theme.style(.status))
@@ -225,12 +243,17 @@ public enum WorkbenchView {
         let r = Rect(x: (s.width - width) / 2, y: (s.height - height) / 2, width: width, height: height)
         buf.fill(r)
         let inner = panel("help — Esc or ? closes", focused: true, theme).render(into: &buf, area: r, glyphs: g)
-        for (i, (keys, help)) in rows.prefix(max(0, inner.height - 1)).enumerated() {
+        let visible = max(0, inner.height - 1)
+        let first = min(s.helpScroll, max(0, rows.count - visible))
+        for (i, (keys, help)) in rows.dropFirst(first).prefix(visible).enumerated() {
             buf.put(Text.pad(keys, keyWidth), x: inner.x + 1, y: inner.y + i, style: theme.style(.accent))
             buf.put(help, x: inner.x + keyWidth + 3, y: inner.y + i, style: theme.style(.text),
                     maxWidth: max(0, inner.width - keyWidth - 3))
         }
-        buf.put("the same table drives the hint bar", x: inner.x + 1, y: inner.maxY - 1, style: theme.style(.dim), maxWidth: inner.width - 1)
+        let footer = rows.count > visible
+            ? "\(first + 1)–\(min(rows.count, first + visible)) of \(rows.count) · ↑↓ scroll · the same table drives the hint bar"
+            : "the same table drives the hint bar"
+        buf.put(footer, x: inner.x + 1, y: inner.maxY - 1, style: theme.style(.dim), maxWidth: inner.width - 1)
     }
 
     static func fmt(_ x: Double) -> String {

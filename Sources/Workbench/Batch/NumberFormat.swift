@@ -3,7 +3,7 @@ import Foundation
 /// Number formatting for tables and text reports (JSON uses exact shortest decimals instead).
 enum NumberFormat {
     /// `digits` significant digits, switching to exponent notation for very small or large magnitudes.
-    static func sig(_ x: Double, _ digits: Int = 4) -> String {
+    public static func sig(_ x: Double, _ digits: Int = 4) -> String {
         guard x.isFinite else { return x.isNaN ? "n/a" : (x > 0 ? "inf" : "-inf") }
         if x == 0 { return "0" }
         let a = abs(x)
@@ -12,7 +12,7 @@ enum NumberFormat {
     }
 
     /// Fixed decimals.
-    static func fixed(_ x: Double, _ decimals: Int) -> String {
+    public static func fixed(_ x: Double, _ decimals: Int) -> String {
         guard x.isFinite else { return x.isNaN ? "n/a" : (x > 0 ? "inf" : "-inf") }
         return String(format: "%.\(decimals)f", x)
     }
