@@ -135,20 +135,27 @@ public struct Int8Decomposition: Sendable {
         weightHalf.withUnsafeBufferPointer { wb in
             for o in 0..<out { for (j, c) in cols.enumerated() { gw[o * k + j] = wb[o * inner + c] } }
         }
-        ga.withUnsafeBufferPointer { ab in
-            gw.withUnsafeBufferPointer { wb in
+        Self.eachOutput(ga, gw, tokens: tokens, out: out, inner: k, threads: threads, into: &y) { _, _, arow, wrow, cell in
+            var s: Float = 0
+            for j in 0..<k { s += arow[j] * wrow[j] }
+            cell += s
+        }
+    }
+
+    /// Runs `body` on every output element of A·Wᵀ (A `[tokens, inner]`, W `[out, inner]`) with the
+    /// two rows it multiplies and the element of `y` to write; token rows are split across cores. The
+    /// three products of the study differ only in this inner step.
+    static func eachOutput<T>(_ a: [T], _ w: [T], tokens: Int, out: Int, inner: Int, threads: Int, into y: inout [Float],
+                              _ body: @escaping @Sendable (_ t: Int, _ o: Int, UnsafePointer<T>, UnsafePointer<T>, inout Float) -> Void) {
+        a.withUnsafeBufferPointer { ab in
+            w.withUnsafeBufferPointer { wb in
                 y.withUnsafeMutableBufferPointer { yb in
-                    let ap = SharedPointer(ab.baseAddress!), wp = SharedPointer(wb.baseAddress!)
-                    let yp = SharedMutablePointer(yb.baseAddress!)
+                    guard let a0 = ab.baseAddress, let w0 = wb.baseAddress, let y0 = yb.baseAddress else { return }
+                    let ap = SharedPointer(a0), wp = SharedPointer(w0), yp = SharedMutablePointer(y0)
                     Parallel.forEachChunk(count: tokens, threads: threads) { rows in
                         for t in rows {
-                            let arow = ap.base + t * k
-                            for o in 0..<out {
-                                let wrow = wp.base + o * k
-                                var s: Float = 0
-                                for j in 0..<k { s += arow[j] * wrow[j] }
-                                yp.base[t * out + o] += s
-                            }
+                            let arow = ap.base + t * inner
+                            for o in 0..<out { body(t, o, arow, wp.base + o * inner, &yp.base[t * out + o]) }
                         }
                     }
                 }
@@ -161,21 +168,8 @@ public struct Int8Decomposition: Sendable {
         // Widen once so the inner loop is plain Double multiply-adds.
         let ad = a.map(Double.init), wd = w.map(Double.init)
         var y = [Float](repeating: 0, count: tokens * out)
-        ad.withUnsafeBufferPointer { ab in
-            wd.withUnsafeBufferPointer { wb in
-                y.withUnsafeMutableBufferPointer { yb in
-                    let ap = SharedPointer(ab.baseAddress!), wp = SharedPointer(wb.baseAddress!)
-                    let yp = SharedMutablePointer(yb.baseAddress!)
-                    Parallel.forEachChunk(count: tokens, threads: threads) { rows in
-                        for t in rows {
-                            let arow = ap.base + t * inner
-                            for o in 0..<out {
-                                yp.base[t * out + o] = Float(dot(arow, wp.base + o * inner, inner))
-                            }
-                        }
-                    }
-                }
-            }
+        eachOutput(ad, wd, tokens: tokens, out: out, inner: inner, threads: threads, into: &y) { _, _, arow, wrow, cell in
+            cell = Float(dot(arow, wrow, inner))
         }
         return y
     }
@@ -208,23 +202,8 @@ public struct Int8Decomposition: Sendable {
         let stats = qA.rowStats
         let factor = dequantFactor
         var y = [Float](repeating: 0, count: tokens * out)
-        codes.withUnsafeBufferPointer { ab in
-            weightCodes.withUnsafeBufferPointer { wb in
-                y.withUnsafeMutableBufferPointer { yb in
-                    let ap = SharedPointer(ab.baseAddress!), wp = SharedPointer(wb.baseAddress!)
-                    let yp = SharedMutablePointer(yb.baseAddress!)
-                    Parallel.forEachChunk(count: tokens, threads: threads) { rows in
-                        for t in rows {
-                            let arow = ap.base + t * inner
-                            let sa = stats[t]
-                            for o in 0..<out {
-                                let acc = dotInt32(arow, wp.base + o * inner, inner)
-                                yp.base[t * out + o] = Float(acc) * (sa * weightStats[o]) * factor
-                            }
-                        }
-                    }
-                }
-            }
+        eachOutput(codes, weightCodes, tokens: tokens, out: out, inner: inner, threads: threads, into: &y) { t, o, arow, wrow, cell in
+            cell = Float(dotInt32(arow, wrow, inner)) * (stats[t] * weightStats[o]) * factor
         }
         return (y, qA.outlierColumns)
     }
