@@ -20,4 +20,15 @@ struct FuzzRegressionTests {
             #expect(throws: TensorFileError.self) { try GGUFFormat.parse(file) }
         }
     }
+
+    /// Each refused at once: the claim is checked against the archive's size before any read.
+    @Test func npzInputsAreRefusedFast() throws {
+        let files = Self.files("npz")
+        #expect(!files.isEmpty)
+        for url in files {
+            let start = Date()
+            #expect(throws: TensorFileError.self) { try TensorFile.open(url.path) }
+            #expect(Date().timeIntervalSince(start) < 0.25, "\(url.lastPathComponent) took \(Date().timeIntervalSince(start)) s")
+        }
+    }
 }
