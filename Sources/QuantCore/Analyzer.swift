@@ -28,12 +28,17 @@ public enum Analyzer {
         let isHalf = config.dtype == .fp16
         let vLower = Float(valueHist.lower), vUpper = Float(valueHist.upper)
         let vMult = Float(Double(bins) / (valueHist.upper - valueHist.lower))
+        let allFinite = stats.finiteCount == stats.count
+        // Codes of at most 4 bits count (code, value bin) pairs in one table (llama.cpp's formats,
+        // whose kernels are not this engine's, keep the plain counters).
+        let jointCodes = hasCodes && config.dtype.family != .ggml && config.dtype.bitsPerCode <= 4 && bins <= 256 ? 16 : 0
 
         let (q, accs) = Quantizer.quantizeValidated(
             x, rows: tensor.rows, cols: tensor.cols, config: config, threads: threads,
-            makeAccumulator: { FusedAccumulator(codes: slots, bins: bins) },
+            makeAccumulator: { FusedAccumulator(codes: slots, bins: bins, jointCodes: jointCodes) },
             visit: { acc, v in
-                acc.add(v, hasCodes: hasCodes, isHalf: isHalf, lower: vLower, upper: vUpper, mult: vMult)
+                acc.add(v, hasCodes: hasCodes, isHalf: isHalf, lower: vLower, upper: vUpper, mult: vMult,
+                        allFinite: allFinite)
             })
 
         var sums = ErrorMetrics.Sums()
@@ -41,7 +46,8 @@ public enum Analyzer {
         var usage = [Int](repeating: 0, count: codeCount)
         var excluded = 0
         var vh = valueHist
-        for a in accs {
+        for var a in accs {
+            a.flush()
             sums.merge(a.sums)
             excluded += a.excluded
             for copy in 0..<4 {
@@ -52,7 +58,8 @@ public enum Analyzer {
         let metrics = ErrorMetrics(sums: sums, excluded: excluded, bitsPerParam: q.bitsPerParam,
                                    bytes: q.storedBytes, usage: usage)
         let (nh, eh) = errorAndNormalizedHistograms(x, quantized: q, maxErr: metrics.maxAbsErr, bins: bins,
-                                                    statsMin: stats.min, statsMax: stats.max, threads: threads)
+                                                    statsMin: stats.min, statsMax: stats.max,
+                                                    allFinite: allFinite, threads: threads)
         let outliers = profile.outliers(threshold: options.outlierThreshold, k: options.outlierK)
         return Analysis(tensorName: tensor.name, shape: tensor.shape, sourceDType: tensor.sourceDType,
                         config: q.config, quantized: q, stats: stats, metrics: metrics,
@@ -70,16 +77,40 @@ public enum Analyzer {
         var values: [Int]
         let bins: Int
         let slots: Int
+        /// For codebooks of at most 16 codes: one counter per (code, value bin), so that an element
+        /// costs one increment instead of two; folded into `usage` and `values` by `flush()`.
+        var joint: [UInt32]
+        var pending = 0
 
-        init(codes: Int, bins: Int) {
+        init(codes: Int, bins: Int, jointCodes: Int = 0) {
             slots = codes
             usage = [Int](repeating: 0, count: 4 * codes)
             values = [Int](repeating: 0, count: 4 * bins)
             self.bins = bins
+            joint = [UInt32](repeating: 0, count: jointCodes > 0 ? 16 * bins : 0)
+        }
+
+        /// Folds the joint counters into the code and bin counts (copy 0).
+        mutating func flush() {
+            guard !joint.isEmpty, pending > 0 else { return }
+            let bins = self.bins
+            for c in 0..<16 {
+                for k in 0..<bins {
+                    let n = Int(joint[c &* bins &+ k])
+                    usage[c] &+= n; values[k] &+= n
+                }
+            }
+            for i in joint.indices { joint[i] = 0 }
+            pending = 0
         }
 
         @inline(__always)
-        mutating func add(_ v: Quantizer.BlockView, hasCodes: Bool, isHalf: Bool, lower: Float, upper: Float, mult: Float) {
+        mutating func add(_ v: Quantizer.BlockView, hasCodes: Bool, isHalf: Bool, lower: Float, upper: Float, mult: Float,
+                          allFinite: Bool = false) {
+            if allFinite, v.stride == 1, let codes = v.codes {
+                addFinite(v, codes: codes, lower: lower, mult: mult)
+                return
+            }
             var s = sums
             var excl = 0
             let slots = self.slots
@@ -114,13 +145,98 @@ public enum Analyzer {
             excluded += excl
             sums = s
         }
+
+        /// A contiguous block of finite inputs with codes: the sums four values at a time in float64
+        /// (x, x̂ and their products are exact there, as in the scalar loop), the bins without checks.
+        @inline(__always)
+        mutating func addFinite(_ v: Quantizer.BlockView, codes c0: UnsafePointer<UInt8>, lower: Float, mult: Float) {
+            let n = v.length
+            let x = v.x + v.start, y = v.dequantized + v.start, c = c0 + v.start
+            var sx2 = SIMD2<Double>(), sy2 = SIMD2<Double>(), sxy = SIMD2<Double>(), se2 = SIMD2<Double>()
+            var sae = SIMD2<Double>(), mx = SIMD2<Double>()
+            var sx2b = SIMD2<Double>(), sy2b = SIMD2<Double>(), sxyb = SIMD2<Double>(), se2b = SIMD2<Double>()
+            var saeb = SIMD2<Double>(), mxb = SIMD2<Double>()
+            let bins = self.bins, slots = self.slots
+            let lo4 = SIMD4<Float>(repeating: lower), mult4 = SIMD4<Float>(repeating: mult)
+            let top4 = SIMD4<Float>(repeating: Float(bins) - 0.5)
+            let useJoint = !joint.isEmpty
+            var i = 0
+            usage.withUnsafeMutableBufferPointer { ub in
+            values.withUnsafeMutableBufferPointer { vb in
+            joint.withUnsafeMutableBufferPointer { jb in
+                let u = ub.baseAddress!, vc = vb.baseAddress!
+                while i &+ 4 <= n {
+                    let xv = SIMDKernels.load4(x + i), yv = SIMDKernels.load4(y + i)
+                    let xa = SIMD2<Double>(Double(xv[0]), Double(xv[1])), xb = SIMD2<Double>(Double(xv[2]), Double(xv[3]))
+                    let ya = SIMD2<Double>(Double(yv[0]), Double(yv[1])), yb = SIMD2<Double>(Double(yv[2]), Double(yv[3]))
+                    let ea = ya - xa, eb = yb - xb
+                    sx2 += xa * xa; sy2 += ya * ya; sxy += xa * ya; se2 += ea * ea
+                    sx2b += xb * xb; sy2b += yb * yb; sxyb += xb * yb; se2b += eb * eb
+                    let aa = SIMDKernels.magnitude(ea), ab = SIMDKernels.magnitude(eb)
+                    sae += aa; saeb += ab
+                    mx = SIMDKernels.runningMax(mx, aa); mxb = SIMDKernels.runningMax(mxb, ab)
+                    let bin = SIMDKernels.binIndex(xv, lower: lo4, mult: mult4, top: top4)
+                    if useJoint {
+                        let j = jb.baseAddress!
+                        j[Int(c[i] & 15) &* bins &+ Int(bin[0])] &+= 1
+                        j[Int(c[i &+ 1] & 15) &* bins &+ Int(bin[1])] &+= 1
+                        j[Int(c[i &+ 2] & 15) &* bins &+ Int(bin[2])] &+= 1
+                        j[Int(c[i &+ 3] & 15) &* bins &+ Int(bin[3])] &+= 1
+                    } else {
+                        u[Int(c[i])] &+= 1; u[slots &+ Int(c[i &+ 1])] &+= 1
+                        u[2 &* slots &+ Int(c[i &+ 2])] &+= 1; u[3 &* slots &+ Int(c[i &+ 3])] &+= 1
+                        vc[Int(bin[0])] &+= 1; vc[bins &+ Int(bin[1])] &+= 1
+                        vc[2 &* bins &+ Int(bin[2])] &+= 1; vc[3 &* bins &+ Int(bin[3])] &+= 1
+                    }
+                    i &+= 4
+                }
+                while i < n {
+                    u[Int(c[i])] &+= 1
+                    vc[BinCounter.clampedBin(x[i], lower: lower, mult: mult, bins: bins)] &+= 1
+                    i &+= 1
+                }
+            }}}
+            var b = ErrorMetrics.Sums()
+            b.sx2 = (sx2 + sx2b).sum(); b.sy2 = (sy2 + sy2b).sum(); b.sxy = (sxy + sxyb).sum()
+            b.se2 = (se2 + se2b).sum(); b.sae = (sae + saeb).sum()
+            let mm = SIMDKernels.runningMax(mx, mxb)
+            var m = Swift.max(mm[0], mm[1])
+            for k in (n & ~3)..<n {
+                let xd = Double(x[k]), yd = Double(y[k])
+                let e = yd - xd
+                b.sx2 += xd * xd; b.sy2 += yd * yd; b.sxy += xd * yd
+                b.se2 += e * e; b.sae += abs(e)
+                m = Swift.max(m, abs(e))
+            }
+            if b.sy2.isFinite {
+                sums.sx2 += b.sx2; sums.sy2 += b.sy2; sums.sxy += b.sxy; sums.se2 += b.se2; sums.sae += b.sae
+                if !(m <= sums.maxErr) { sums.maxErr = m }
+            } else {
+                // A decoded value that is not finite: the plain loop, for its exact NaN and ∞ rules.
+                var s = sums
+                for k in 0..<n {
+                    let xd = Double(x[k]), yd = Double(y[k])
+                    let e = yd - xd
+                    s.sx2 += xd * xd; s.sy2 += yd * yd; s.sxy += xd * yd
+                    s.se2 += e * e; s.sae += abs(e)
+                    if !(abs(e) <= s.maxErr) { s.maxErr = abs(e) }
+                }
+                s.n = sums.n
+                sums = s
+            }
+            sums.n += n
+            if useJoint {
+                pending &+= n
+                if pending >= 1 << 31 { flush() }
+            }
+        }
     }
 
     /// The error histogram over ±max |error| and the normalised histogram over the code levels
     /// (widened to the normalised values' own range where a shared scale clips), per block.
     static func errorAndNormalizedHistograms(_ x: UnsafeBufferPointer<Float>, quantized q: QuantizedTensor,
                                              maxErr: Double, bins: Int, statsMin: Double, statsMax: Double,
-                                             threads: Int) -> (Histogram, Histogram) {
+                                             allFinite: Bool = false, threads: Int) -> (Histogram, Histogram) {
         let levels = q.codebook.sortedLevels
         var lo = Double(levels.first ?? Float(statsMin)), hi = Double(levels.last ?? Float(statsMax))
         if let r = q.normalizedRange, r.lowerBound.isFinite, r.upperBound.isFinite {
@@ -133,6 +249,9 @@ public enum Analyzer {
         var errHist = Histogram.empty(lower: -m, upper: m, bins: bins)
         let grouping = q.grouping
         guard let xb = x.baseAddress, !x.isEmpty else { return (normHist, errHist) }
+        // The fast path: contiguous blocks and no value to exclude (the tensor's statistics counted none).
+        let contiguous = grouping.block != .column
+        let jointCells = bins * bins
         let parts = q.dequantized.withUnsafeBufferPointer { yb in
             let xs = SharedPointer(xb), ys = SharedPointer(yb.baseAddress!)
             let nLo = normHist.lower, nHi = normHist.upper, eLo = errHist.lower, eHi = errHist.upper
@@ -141,6 +260,9 @@ public enum Analyzer {
                 let nc = BinCounter(lower: nLo, upper: nHi, bins: bins)
                 let ec = BinCounter(lower: eLo, upper: eHi, bins: bins)
                 defer { nc.release(); ec.release() }
+                if allFinite && contiguous && jointCells <= 8192 {
+                    return jointErrorAndNormalized(xs: xs.base, ys: ys.base, blocks: r, quantized: q, nc: nc, ec: ec)
+                }
                 for b in r {
                     let (start, length, stride) = grouping.extent(ofBlock: b)
                     let inverse = 1 / q.normScale[b]
@@ -162,6 +284,65 @@ public enum Analyzer {
             for k in 0..<bins { normHist.counts[k] += n[k]; errHist.counts[k] += e[k] }
         }
         return (normHist, errHist)
+    }
+
+    /// The normalised and error bins of every element of contiguous, all-finite blocks, four at a
+    /// time, counted as one joint (normalised × error) bin: one increment per element instead of two,
+    /// and a table of at most 8192 cells that stays in the first-level cache.
+    static func jointErrorAndNormalized(xs: UnsafePointer<Float>, ys: UnsafePointer<Float>, blocks r: Range<Int>,
+                                        quantized q: QuantizedTensor, nc: BinCounter, ec: BinCounter) -> ([Int], [Int]) {
+        let bins = nc.bins, eb = ec.bins
+        let cells = bins * eb
+        let joint = UnsafeMutablePointer<UInt32>.allocate(capacity: cells)
+        joint.initialize(repeating: 0, count: cells)
+        defer { joint.deallocate() }
+        var nCounts = [Int](repeating: 0, count: bins), eCounts = [Int](repeating: 0, count: eb)
+        func flush() {
+            for k in 0..<bins {
+                for j in 0..<eb {
+                    let c = Int(joint[k &* eb &+ j])
+                    nCounts[k] &+= c; eCounts[j] &+= c
+                }
+            }
+            joint.update(repeating: 0, count: cells)
+        }
+        let grouping = q.grouping
+        let nLower = SIMD4<Float>(repeating: nc.lower), nMult = SIMD4<Float>(repeating: nc.mult)
+        let eLower = SIMD4<Float>(repeating: ec.lower), eMult = SIMD4<Float>(repeating: ec.mult)
+        let nTop = SIMD4<Float>(repeating: Float(bins) - 0.5), eTop = SIMD4<Float>(repeating: Float(eb) - 0.5)
+        let ebF = SIMD4<Float>(repeating: Float(eb))
+        var pending = 0
+        q.normScale.withUnsafeBufferPointer { scales in
+        q.zeroPoints.withUnsafeBufferPointer { zeros in
+            for b in r {
+                let (start, length, _) = grouping.extent(ofBlock: b)
+                let inverse = 1 / scales[b]
+                let zero = zeros.isEmpty ? 0 : zeros[b]
+                let inv4 = SIMD4<Float>(repeating: inverse), zero4 = SIMD4<Float>(repeating: zero)
+                let x = xs + start, y = ys + start
+                var i = 0
+                while i &+ 4 <= length {
+                    let xv = SIMDKernels.load4(x + i)
+                    let yv = SIMDKernels.load4(y + i)
+                    let nf = SIMDKernels.binFloor(xv * inv4 + zero4, lower: nLower, mult: nMult, top: nTop)
+                    let ef = SIMDKernels.binFloor(yv - xv, lower: eLower, mult: eMult, top: eTop)
+                    let cell = SIMDKernels.integers(nf * ebF + ef)
+                    joint[Int(cell[0])] &+= 1; joint[Int(cell[1])] &+= 1
+                    joint[Int(cell[2])] &+= 1; joint[Int(cell[3])] &+= 1
+                    i &+= 4
+                }
+                while i < length {
+                    let nb = BinCounter.clampedBin(x[i] * inverse + zero, lower: nc.lower, mult: nc.mult, bins: bins)
+                    let e = BinCounter.clampedBin(y[i] - x[i], lower: ec.lower, mult: ec.mult, bins: eb)
+                    joint[nb &* eb &+ e] &+= 1
+                    i &+= 1
+                }
+                pending &+= length
+                if pending >= 1 << 31 { flush(); pending = 0 }
+            }
+        }}
+        flush()
+        return (nCounts, eCounts)
     }
 
     /// A histogram's binning rule with the division hoisted out of the loop.

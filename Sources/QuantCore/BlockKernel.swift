@@ -29,7 +29,7 @@ struct BlockKernel: Sendable {
         switch dtype.family {
         case .table:
             switch dtype {
-            case .nf4: nearest = NearestLevel(levels: CodeTables.nf4, tie: .lower)
+            case .nf4: nearest = BlockKernel.nf4Nearest
             case .dynamic8: nearest = BlockKernel.dynamicSignedNearest
             case .dynamic8Unsigned: nearest = BlockKernel.dynamicUnsignedNearest
             default: nearest = nil
@@ -251,6 +251,7 @@ struct BlockKernel: Sendable {
     private static let e4m3Nearest = NearestLevel(levels: ElementFormat.e4m3.magnitudes, tie: .even)
 
     /// The fixed tables' searches, built once (their bucket tables take about a millisecond).
+    static let nf4Nearest = NearestLevel(levels: CodeTables.nf4, tie: .lower)
     static let dynamicSignedNearest = NearestLevel(levels: CodeTables.dynamicSigned, tie: .even)
     static let dynamicUnsignedNearest = NearestLevel(levels: CodeTables.dynamicUnsigned, tie: .even)
     private static let formatSearches: [ElementFormat: NearestLevel] = {

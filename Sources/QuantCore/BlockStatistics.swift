@@ -25,6 +25,12 @@ public struct BlockStatistics: Sendable {
                     Parallel.forEachChunk(count: n, threads: threads, minimumPerChunk: 16) { range in
                         for b in range {
                             let (start, length, stride) = grouping.extent(ofBlock: b)
+                            if stride == 1, let (lo, hi) = SIMDKernels.finiteExtremes(src.base + start, count: length) {
+                                pmn.base[b] = lo
+                                pmx.base[b] = hi
+                                pa.base[b] = Swift.max(-lo, hi)
+                                continue
+                            }
                             var lo = Float.infinity
                             var hi = -Float.infinity
                             var p = src.base + start

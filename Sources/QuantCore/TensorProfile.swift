@@ -59,31 +59,40 @@ public struct TensorProfile: Sendable {
                     let end = Swift.min(r.upperBound, row + rowsPerRun)
                     let p = src.base + row * cols
                     let count = (end - row) * cols
-                    // First read: sum, extremes, non-finite counts, column absmax.
                     var sum = 0.0, finite = 0
                     var lo = part.lo, hi = part.hi
-                    for rr in 0..<(end - row) {
-                        let q = p + rr * cols
-                        for c in 0..<cols {
-                            let v = q[c]
-                            if v.isFinite {
-                                sum += Double(v); finite += 1
-                                lo = Swift.min(lo, v); hi = Swift.max(hi, v)
-                                colMax[c] = Swift.max(colMax[c], abs(v))
-                            } else if v.isNaN { part.nan += 1 } else { part.inf += 1 }
+                    if SIMDKernels.allFinite(p, count: count),
+                       let run = TensorProfile.finiteRun(p, rows: end - row, cols: cols, colMax: colMax) {
+                        // Every value finite: the vector reads.
+                        sum = run.sum; finite = count
+                        lo = Swift.min(lo, run.lo); hi = Swift.max(hi, run.hi)
+                    } else {
+                        // First read: sum, extremes, non-finite counts, column absmax.
+                        for rr in 0..<(end - row) {
+                            let q = p + rr * cols
+                            for c in 0..<cols {
+                                let v = q[c]
+                                if v.isFinite {
+                                    sum += Double(v); finite += 1
+                                    lo = Swift.min(lo, v); hi = Swift.max(hi, v)
+                                    colMax[c] = Swift.max(colMax[c], abs(v))
+                                } else if v.isNaN { part.nan += 1 } else { part.inf += 1 }
+                            }
                         }
                     }
                     part.lo = lo; part.hi = hi; part.finite += finite
                     // Second read, from cache: central moments about this run's mean.
                     if finite > 0 {
                         let mean = sum / Double(finite)
-                        var m2 = 0.0, m3 = 0.0, m4 = 0.0
-                        for i in 0..<count {
-                            let v = p[i]
-                            guard v.isFinite else { continue }
-                            let d = Double(v) - mean
-                            let d2 = d * d
-                            m2 += d2; m3 += d2 * d; m4 += d2 * d2
+                        var (m2, m3, m4) = finite == count ? TensorProfile.centralSums(p, count: count, mean: mean) : (0, 0, 0)
+                        if finite != count {
+                            for i in 0..<count {
+                                let v = p[i]
+                                guard v.isFinite else { continue }
+                                let d = Double(v) - mean
+                                let d2 = d * d
+                                m2 += d2; m3 += d2 * d; m4 += d2 * d2
+                            }
                         }
                         part.moments = Moments.merge(part.moments, Moments(n: Double(finite), mean: mean, m2: m2, m3: m3, m4: m4))
                     }
@@ -114,5 +123,69 @@ public struct TensorProfile: Sendable {
                                 nanCount: nan, infCount: inf)
         }
         return TensorProfile(stats: stats, columnAbsmax: colMax)
+    }
+
+    /// The first read of a run whose values are all finite, four at a time: the float64 sum, the
+    /// extremes and the column absmax (updated in place).
+    ///
+    /// The extremes are those of the scalar loop (`min` keeps the first of equal values, `max` the
+    /// last); they can differ only in the sign of a zero, so a run whose minimum or maximum is zero
+    /// returns nil and is read again by the scalar loop (the column absmax is unaffected: |−0| = +0).
+    static func finiteRun(_ p: UnsafePointer<Float>, rows: Int, cols: Int,
+                          colMax: UnsafeMutablePointer<Float>) -> (sum: Double, lo: Float, hi: Float)? {
+        var s0 = SIMD2<Double>(), s1 = SIMD2<Double>()
+        var lo4 = SIMD4<Float>(repeating: .infinity), hi4 = SIMD4<Float>(repeating: -.infinity)
+        var lo = Float.infinity, hi = -Float.infinity
+        var tail = 0.0
+        let absMask = SIMD4<UInt32>(repeating: 0x7FFF_FFFF)
+        for r in 0..<rows {
+            let q = p + r &* cols
+            var c = 0
+            while c &+ 4 <= cols {
+                let v = SIMDKernels.load4(q + c)
+                s0 += SIMD2<Double>(Double(v[0]), Double(v[1])); s1 += SIMD2<Double>(Double(v[2]), Double(v[3]))
+                lo4 = lo4.replacing(with: v, where: v .< lo4)
+                hi4 = hi4.replacing(with: v, where: v .>= hi4)
+                let a = unsafeBitCast(SIMDKernels.bits(v) & absMask, to: SIMD4<Float>.self)
+                let m = SIMDKernels.load4(colMax + c)
+                SIMDKernels.store4(m.replacing(with: a, where: a .> m), colMax + c)
+                c &+= 4
+            }
+            while c < cols {
+                let v = q[c]
+                tail += Double(v)
+                lo = Swift.min(lo, v); hi = Swift.max(hi, v)
+                colMax[c] = Swift.max(colMax[c], abs(v))
+                c &+= 1
+            }
+        }
+        lo = Swift.min(lo, Swift.min(Swift.min(lo4[0], lo4[1]), Swift.min(lo4[2], lo4[3])))
+        hi = Swift.max(hi, Swift.max(Swift.max(hi4[0], hi4[1]), Swift.max(hi4[2], hi4[3])))
+        if lo == 0 || hi == 0 { return nil }
+        return ((s0 + s1).sum() + tail, lo, hi)
+    }
+
+    /// Σd², Σd³, Σd⁴ of d = x − mean over finite values, in float64, four at a time.
+    static func centralSums(_ p: UnsafePointer<Float>, count: Int, mean: Double) -> (Double, Double, Double) {
+        let mu = SIMD2<Double>(repeating: mean)
+        var a2 = SIMD2<Double>(), a3 = SIMD2<Double>(), a4 = SIMD2<Double>()
+        var b2 = SIMD2<Double>(), b3 = SIMD2<Double>(), b4 = SIMD2<Double>()
+        var i = 0
+        while i &+ 4 <= count {
+            let v = SIMDKernels.load4(p + i)
+            let da = SIMD2<Double>(Double(v[0]), Double(v[1])) - mu, db = SIMD2<Double>(Double(v[2]), Double(v[3])) - mu
+            let da2 = da * da, db2 = db * db
+            a2 += da2; a3 += da2 * da; a4 += da2 * da2
+            b2 += db2; b3 += db2 * db; b4 += db2 * db2
+            i &+= 4
+        }
+        var m2 = (a2 + b2).sum(), m3 = (a3 + b3).sum(), m4 = (a4 + b4).sum()
+        while i < count {
+            let d = Double(p[i]) - mean
+            let d2 = d * d
+            m2 += d2; m3 += d2 * d; m4 += d2 * d2
+            i &+= 1
+        }
+        return (m2, m3, m4)
     }
 }
