@@ -44,11 +44,21 @@ public final class WorkbenchApp: @unchecked Sendable {
         state.height = size.height
         if state.openTensor != nil { execute(Update.request(&state)) }
         var lastTick = Date()
+        let timer = FrameTimer()
+        defer { timer?.write() }
         while !state.quit {
+            var start = FrameTimer.now
             screen.draw(WorkbenchView.render(state))
-            let event = screen.nextEvent(timeoutMilliseconds: 40)
+            let drawn = FrameTimer.now
+            timer?.frame(at: drawn, generation: state.generation, figuresCurrent: !state.busy)
+            timer?.busy(drawn - start)
+            // While a result is on its way, wake up often so that it is drawn as soon as it lands.
+            let event = screen.nextEvent(timeoutMilliseconds: state.busy || state.deepBusy ? 5 : 40)
+            start = FrameTimer.now
             switch event {
-            case .key(let k): execute(Update.apply(.key(k), to: &state))
+            case .key(let k):
+                execute(Update.apply(.key(k), to: &state))
+                timer?.key(k.label, at: start, generation: state.generation)
             case .resize(let w, let h):
                 screen.invalidate()
                 _ = Update.apply(.resize(width: w, height: h), to: &state)
@@ -60,6 +70,7 @@ public final class WorkbenchApp: @unchecked Sendable {
                 lastTick = Date()
                 _ = Update.apply(.tick, to: &state)
             }
+            timer?.busy(FrameTimer.now - start)
         }
     }
 
