@@ -152,6 +152,20 @@ struct DeepViewTests {
         #expect(h.state.explainScroll == 2)
     }
 
+    @Test func helpScrollsOnSmallTerminals() throws {
+        var h = try Harness(width: 80, height: 24)
+        h.send(.char("?"))
+        #expect(h.screen.text.contains("1–19 of \(Keymap.bindings.count)"))
+        h.send(.down); h.send(.down); h.send(.char("j"))
+        #expect(h.state.helpScroll == 3)
+        #expect(h.screen.text.contains("4–22 of \(Keymap.bindings.count)"))
+        h.send(.up)
+        #expect(h.state.helpScroll == 2 && h.state.showHelp)
+        h.send(.escape)
+        h.send(.char("?"))
+        #expect(h.state.helpScroll == 0)
+    }
+
     @Test func hintBarFitsAndKeepsHelpAndQuit() {
         for width in [60, 80, 120, 200] {
             for view in [nil] + DeepView.allCases.map(Optional.some) {
