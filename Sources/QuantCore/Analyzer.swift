@@ -77,8 +77,8 @@ public enum Analyzer {
         var values: [Int]
         let bins: Int
         let slots: Int
-        /// For codebooks of at most 16 codes: one counter per (code, value bin), so that an element
-        /// costs one increment instead of two; folded into `usage` and `values` by `flush()`.
+        /// For codebooks of at most 16 codes: one counter per (value bin, code), cell `bin · 16 + code`,
+        /// so that an element costs one increment instead of two; folded into `usage` and `values` by `flush()`.
         var joint: [UInt32]
         var pending = 0
 
@@ -94,9 +94,9 @@ public enum Analyzer {
         mutating func flush() {
             guard !joint.isEmpty, pending > 0 else { return }
             let bins = self.bins
-            for c in 0..<16 {
-                for k in 0..<bins {
-                    let n = Int(joint[c &* bins &+ k])
+            for k in 0..<bins {
+                for c in 0..<16 {
+                    let n = Int(joint[k &* 16 &+ c])
                     usage[c] &+= n; values[k] &+= n
                 }
             }
@@ -174,14 +174,17 @@ public enum Analyzer {
                     sx2b += xb * xb; sy2b += yb * yb; sxyb += xb * yb; se2b += eb * eb
                     let aa = SIMDKernels.magnitude(ea), ab = SIMDKernels.magnitude(eb)
                     sae += aa; saeb += ab
-                    mx = SIMDKernels.runningMax(mx, aa); mxb = SIMDKernels.runningMax(mxb, ab)
+                    // A plain maximum: a NaN error (a decoded NaN) sends the block to the plain loop below.
+                    mx = mx.replacing(with: aa, where: aa .> mx); mxb = mxb.replacing(with: ab, where: ab .> mxb)
                     let bin = SIMDKernels.binIndex(xv, lower: lo4, mult: mult4, top: top4)
                     if useJoint {
+                        // Bin-major cells: the bin's offset is shifted in the vector, the code added per value.
                         let j = jb.baseAddress!
-                        j[Int(c[i] & 15) &* bins &+ Int(bin[0])] &+= 1
-                        j[Int(c[i &+ 1] & 15) &* bins &+ Int(bin[1])] &+= 1
-                        j[Int(c[i &+ 2] & 15) &* bins &+ Int(bin[2])] &+= 1
-                        j[Int(c[i &+ 3] & 15) &* bins &+ Int(bin[3])] &+= 1
+                        let row = bin &<< 4
+                        j[Int(row[0]) | Int(c[i] & 15)] &+= 1
+                        j[Int(row[1]) | Int(c[i &+ 1] & 15)] &+= 1
+                        j[Int(row[2]) | Int(c[i &+ 2] & 15)] &+= 1
+                        j[Int(row[3]) | Int(c[i &+ 3] & 15)] &+= 1
                     } else {
                         u[Int(c[i])] &+= 1; u[slots &+ Int(c[i &+ 1])] &+= 1
                         u[2 &* slots &+ Int(c[i &+ 2])] &+= 1; u[3 &* slots &+ Int(c[i &+ 3])] &+= 1
@@ -199,7 +202,7 @@ public enum Analyzer {
             var b = ErrorMetrics.Sums()
             b.sx2 = (sx2 + sx2b).sum(); b.sy2 = (sy2 + sy2b).sum(); b.sxy = (sxy + sxyb).sum()
             b.se2 = (se2 + se2b).sum(); b.sae = (sae + saeb).sum()
-            let mm = SIMDKernels.runningMax(mx, mxb)
+            let mm = mx.replacing(with: mxb, where: mxb .> mx)
             var m = Swift.max(mm[0], mm[1])
             for k in (n & ~3)..<n {
                 let xd = Double(x[k]), yd = Double(y[k])

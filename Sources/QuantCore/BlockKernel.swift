@@ -21,6 +21,8 @@ struct BlockKernel: Sendable {
     let nearest: NearestLevel?
     let element: ElementFormat?
     let tensorScale: Float
+    /// The midpoints of a small table searched with ties down, each repeated in four lanes.
+    let wideMidpoints: [SIMD4<Float>]
 
     init(dtype: DataType, codebook: Codebook, tensorScale: Float) {
         self.dtype = dtype
@@ -48,6 +50,11 @@ struct BlockKernel: Sendable {
             nearest = nil
             element = nil
         }
+        if let nearest, nearest.tie == .lower, nearest.midpoints.count <= 16 {
+            wideMidpoints = nearest.midpoints.map { SIMD4<Float>(repeating: $0) }
+        } else {
+            wideMidpoints = []
+        }
     }
 
     func run(block b: Int, start: Int, length: Int, stride: Int, src: SharedPointer<Float>,
@@ -66,6 +73,11 @@ struct BlockKernel: Sendable {
             let offset = Int(qmax)
             let codes = out.codes!.base
             out.normScale.base[b] = absmax
+            if stride == 1 {
+                BlockKernel.encodeSymmetric(x: x + start, count: length, mult: mult, qmax: qmax, inv: inv,
+                                            decodeScale: decodeAbsmax, codes: codes + start, deq: deq + start)
+                return
+            }
             each { i in
                 var q = (x[i] * mult).rounded(.toNearestOrEven)
                 if q.isNaN { q = 0 }
@@ -98,10 +110,12 @@ struct BlockKernel: Sendable {
             let codes = out.codes!.base
             out.normScale.base[b] = absmax
             levels.withUnsafeBufferPointer { table in
-                if let nearest, stride == 1, nearest.tie == .lower, nearest.midpoints.count <= 16 {
-                    BlockKernel.encodeSmallTable(x: x + start, count: length, inv: inv, midpoints: nearest.midpoints,
-                                                 table: table, decodeScale: decodeAbsmax,
-                                                 codes: codes + start, deq: deq + start)
+                if let nearest, stride == 1, !wideMidpoints.isEmpty {
+                    wideMidpoints.withUnsafeBufferPointer { wide in
+                        BlockKernel.encodeSmallTable(x: x + start, count: length, inv: inv, midpoints: nearest.midpoints,
+                                                     wide: wide, table: table, decodeScale: decodeAbsmax,
+                                                     codes: codes + start, deq: deq + start)
+                    }
                 } else if let nearest {
                     nearest.padded.withUnsafeBufferPointer { mids in
                         var i = start
@@ -112,6 +126,9 @@ struct BlockKernel: Sendable {
                             i += stride
                         }
                     }
+                } else if stride == 1 {
+                    BlockKernel.encodeFP4(x: x + start, count: length, inv: inv, table: table, decodeScale: decodeAbsmax,
+                                          codes: codes + start, deq: deq + start)
                 } else {
                     var i = start
                     for _ in 0..<length {
@@ -208,29 +225,37 @@ struct BlockKernel: Sendable {
     /// Nearest level with ties down for tables of at most 17 levels (NF4, small quantile tables),
     /// eight values at a time: the code is the number of midpoints strictly below `x · inv`, counted
     /// with vector compares instead of a search. NaN compares false everywhere and gets code 0.
-    @inline(__always)
+    /// The levels are gathered into vectors and scaled with one multiply; the codes are packed and
+    /// stored eight at a time. Not inlined: inside the large block loop the compiler lowers the
+    /// compare-and-count to a much longer mask sequence.
+    @inline(never)
     static func encodeSmallTable(x: UnsafePointer<Float>, count: Int, inv: Float, midpoints: [Float],
+                                 wide: UnsafeBufferPointer<SIMD4<Float>>,
                                  table: UnsafeBufferPointer<Float>, decodeScale: Float,
                                  codes: UnsafeMutablePointer<UInt8>, deq: UnsafeMutablePointer<Float>) {
-        midpoints.withUnsafeBufferPointer { mids in
-            let scale = SIMD8<Float>(repeating: inv)
-            var i = 0
-            while i + 8 <= count {
-                var v = SIMD8<Float>()
-                for j in 0..<8 { v[j] = x[i + j] }
-                v *= scale
-                var c = SIMD8<Int32>(repeating: 0)
-                let one = SIMD8<Int32>(repeating: 1)
-                for m in mids {
-                    c.replace(with: c &+ one, where: v .> SIMD8<Float>(repeating: m))
-                }
-                for j in 0..<8 {
-                    let code = Int(c[j])
-                    codes[i + j] = UInt8(truncatingIfNeeded: code)
-                    deq[i + j] = table[code] * decodeScale
-                }
-                i += 8
+        let scale = SIMD4<Float>(repeating: inv)
+        let ds = SIMD4<Float>(repeating: decodeScale)
+        let one = SIMD4<Int32>(repeating: 1)
+        let t = table.baseAddress!
+        var i = 0
+        while i &+ 8 <= count {
+            let v0 = SIMDKernels.load4(x + i) * scale, v1 = SIMDKernels.load4(x + (i &+ 4)) * scale
+            var c0 = SIMD4<Int32>(), c1 = SIMD4<Int32>()
+            for m in wide {
+                c0.replace(with: c0 &+ one, where: v0 .> m)
+                c1.replace(with: c1 &+ one, where: v1 .> m)
             }
+            let packed = SIMD8<UInt8>(truncatingIfNeeded: SIMD8<Int32>(lowHalf: c0, highHalf: c1))
+            let c = codes + i
+            UnsafeMutableRawPointer(c).storeBytes(of: packed, as: SIMD8<UInt8>.self)
+            // The codes are read back as bytes to index the table: cheaper than taking lanes apart.
+            let y0 = SIMD4<Float>(t[Int(c[0])], t[Int(c[1])], t[Int(c[2])], t[Int(c[3])]) * ds
+            let y1 = SIMD4<Float>(t[Int(c[4])], t[Int(c[5])], t[Int(c[6])], t[Int(c[7])]) * ds
+            SIMDKernels.store4(y0, deq + i)
+            SIMDKernels.store4(y1, deq + (i &+ 4))
+            i &+= 8
+        }
+        midpoints.withUnsafeBufferPointer { mids in
             while i < count {
                 let v = x[i] * inv
                 var code = 0
@@ -241,6 +266,85 @@ struct BlockKernel: Sendable {
             }
         }
     }
+
+    /// The symmetric integers of a contiguous block, four at a time: `q = round(x · mult)` half to
+    /// even (adding and subtracting 1.5 · 2²³ rounds exactly that way for |x · mult| < 2²²; anything
+    /// larger is clamped to ±qmax either way), NaN to 0, clamped, −0 to +0, code `q + qmax`,
+    /// decoded `(q · decodeScale) · inv` — the scalar loop's operations in its order.
+    @inline(never)
+    static func encodeSymmetric(x: UnsafePointer<Float>, count: Int, mult: Float, qmax: Float, inv: Float,
+                                decodeScale: Float, codes: UnsafeMutablePointer<UInt8>, deq: UnsafeMutablePointer<Float>) {
+        let m4 = SIMD4<Float>(repeating: mult), hi = SIMD4<Float>(repeating: qmax), lo = SIMD4<Float>(repeating: -qmax)
+        let round = SIMD4<Float>(repeating: 12_582_912)
+        let ds = SIMD4<Float>(repeating: decodeScale), inv4 = SIMD4<Float>(repeating: inv)
+        var i = 0
+        while i &+ 4 <= count {
+            var q = SIMDKernels.load4(x + i) * m4
+            q = (q + round) - round
+            q = q.replacing(with: 0, where: .!(q .== q))
+            q = q.replacing(with: lo, where: q .<= lo)
+            q = q.replacing(with: hi, where: q .> hi)
+            q = q + SIMD4<Float>()
+            let c = SIMDKernels.integers(q + hi)
+            UnsafeMutableRawPointer(codes + i).storeBytes(of: SIMD4<UInt8>(truncatingIfNeeded: c), as: SIMD4<UInt8>.self)
+            SIMDKernels.store4((q * ds) * inv4, deq + i)
+            i &+= 4
+        }
+        let offset = Int(qmax)
+        while i < count {
+            var q = (x[i] * mult).rounded(.toNearestOrEven)
+            if q.isNaN { q = 0 }
+            q = Swift.min(Swift.max(q, -qmax), qmax) + 0
+            codes[i] = UInt8(Int(q) + offset)
+            deq[i] = (q * decodeScale) * inv
+            i &+= 1
+        }
+    }
+
+    /// `CodeTables.encodeFP4` for a contiguous block, four at a time (the same integer arithmetic on
+    /// the bit patterns; the rank-to-code table 0, 1, 6, 7, 4, 5, 2, 3 is `r ^ ((r & 2) << 1)`), and
+    /// the levels gathered from the stored codes.
+    @inline(never)
+    static func encodeFP4(x: UnsafePointer<Float>, count: Int, inv: Float, table: UnsafeBufferPointer<Float>,
+                          decodeScale: Float, codes: UnsafeMutablePointer<UInt8>, deq: UnsafeMutablePointer<Float>) {
+        let inv4 = SIMD4<Float>(repeating: inv), ds = SIMD4<Float>(repeating: decodeScale)
+        let thresholds = BlockKernel.fp4WideThresholds
+        let t0 = thresholds[0], t1 = thresholds[1], t2 = thresholds[2], t3 = thresholds[3]
+        let t4 = thresholds[4], t5 = thresholds[5], t6 = thresholds[6]
+        let t = table.baseAddress!
+        var i = 0
+        while i &+ 4 <= count {
+            let bits = SIMDKernels.bits(SIMDKernels.load4(x + i) * inv4)
+            let m = bits & SIMD4<UInt32>(repeating: 0x7FFF_FFFF)
+            let notNaN = ((SIMD4<UInt32>(repeating: 0x7F80_0000) &- m) &>> 31) ^ SIMD4<UInt32>(repeating: 1)
+            var rank = (t0 &- m) &>> 31
+            rank &+= (t1 &- m) &>> 31
+            rank &+= (t2 &- m) &>> 31
+            rank &+= (t3 &- m) &>> 31
+            rank &+= (t4 &- m) &>> 31
+            rank &+= (t5 &- m) &>> 31
+            rank &+= (t6 &- m) &>> 31
+            rank &= SIMD4<UInt32>() &- notNaN
+            let negative = (bits &>> 31) & ((SIMD4<UInt32>() &- m) &>> 31) & notNaN
+            let code = (negative &<< 3) | (rank ^ ((rank & SIMD4<UInt32>(repeating: 2)) &<< 1))
+            let c = codes + i
+            UnsafeMutableRawPointer(c).storeBytes(of: SIMD4<UInt8>(truncatingIfNeeded: code), as: SIMD4<UInt8>.self)
+            SIMDKernels.store4(SIMD4<Float>(t[Int(c[0])], t[Int(c[1])], t[Int(c[2])], t[Int(c[3])]) * ds, deq + i)
+            i &+= 4
+        }
+        while i < count {
+            let c = CodeTables.encodeFP4(x[i] * inv)
+            codes[i] = c
+            deq[i] = table[Int(c)] * decodeScale
+            i &+= 1
+        }
+    }
+
+    /// The FP4 thresholds' bit patterns, each in four lanes.
+    private static let fp4WideThresholds: [SIMD4<UInt32>] = {
+        precondition(CodeTables.fp4Thresholds.count == 7)
+        return CodeTables.fp4Thresholds.map { SIMD4<UInt32>(repeating: $0.bitPattern) }
+    }()
 
     /// The E4M3 byte nearest to a positive block scale (round to nearest even, saturate at 448).
     static func encodeScaleE4M3(_ s: Float) -> UInt8 {

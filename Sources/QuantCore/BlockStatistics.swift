@@ -25,24 +25,7 @@ public struct BlockStatistics: Sendable {
                     Parallel.forEachChunk(count: n, threads: threads, minimumPerChunk: 16) { range in
                         for b in range {
                             let (start, length, stride) = grouping.extent(ofBlock: b)
-                            if stride == 1, let (lo, hi) = SIMDKernels.finiteExtremes(src.base + start, count: length) {
-                                pmn.base[b] = lo
-                                pmx.base[b] = hi
-                                pa.base[b] = Swift.max(-lo, hi)
-                                continue
-                            }
-                            var lo = Float.infinity
-                            var hi = -Float.infinity
-                            var p = src.base + start
-                            for _ in 0..<length {
-                                let x = p.pointee
-                                if x.isFinite {
-                                    lo = Swift.min(lo, x)
-                                    hi = Swift.max(hi, x)
-                                }
-                                p += stride
-                            }
-                            if lo > hi { lo = 0; hi = 0 }
+                            let (lo, hi) = extremes(src.base + start, length: length, stride: stride)
                             pmn.base[b] = lo
                             pmx.base[b] = hi
                             pa.base[b] = Swift.max(-lo, hi)
@@ -52,5 +35,25 @@ public struct BlockStatistics: Sendable {
             }
         }
         return BlockStatistics(absmax: absmax, minimum: minimum, maximum: maximum)
+    }
+
+    /// The smallest and largest finite value of one block (0 and 0 when it has none); the block's
+    /// absmax is `max(−lo, hi)`.
+    @inline(__always)
+    static func extremes(_ p: UnsafePointer<Float>, length: Int, stride: Int) -> (lo: Float, hi: Float) {
+        if stride == 1, let e = SIMDKernels.finiteExtremes(p, count: length) { return e }
+        var lo = Float.infinity
+        var hi = -Float.infinity
+        var q = p
+        for _ in 0..<length {
+            let x = q.pointee
+            if x.isFinite {
+                lo = Swift.min(lo, x)
+                hi = Swift.max(hi, x)
+            }
+            q += stride
+        }
+        if lo > hi { lo = 0; hi = 0 }
+        return (lo, hi)
     }
 }

@@ -53,9 +53,18 @@ public enum Quantizer {
                                                visit: @Sendable (inout A, BlockView) -> Void) -> (QuantizedTensor, [A]) {
         let n = x.count
         let grouping = Grouping(count: n, rows: rows, cols: cols, block: config.block)
-        let stats = BlockStatistics.compute(x, grouping: grouping, threads: threads)
         let blocks = grouping.blockCount
         let dtype = config.dtype
+        // The block statistics are a pass of their own only where something needs all of them before
+        // the first block is encoded (the quantile table, double quantization, NVFP4's tensor scale);
+        // otherwise each block measures itself just before it is encoded, from the same cache lines.
+        let statsFirst: Bool = {
+            if case .quantile = dtype.family { return true }
+            return (config.doubleQuant && dtype.supportsDoubleQuant) || dtype.family == .nvfp4
+        }()
+        var stats = statsFirst ? BlockStatistics.compute(x, grouping: grouping, threads: threads)
+            : BlockStatistics(absmax: [Float](repeating: 0, count: blocks), minimum: [Float](repeating: 0, count: blocks),
+                              maximum: [Float](repeating: 0, count: blocks))
 
         var quantileTable: [Float]? = nil
         if case .quantile(let bits) = dtype.family {
@@ -64,7 +73,7 @@ public enum Quantizer {
         let codebook = Codebook.make(for: dtype, quantileTable: quantileTable)
         let dq = config.doubleQuant && dtype.supportsDoubleQuant && blocks > 0
             ? DoubleQuantState.compress(stats.absmax) : nil
-        let decodeAbsmax = dq?.dequantizedAbsmax ?? stats.absmax
+        let decodeAbsmax = dq?.dequantizedAbsmax ?? (statsFirst ? stats.absmax : [])
 
         var tensorScale: Float? = nil
         if dtype.family == .nvfp4 {
@@ -84,6 +93,11 @@ public enum Quantizer {
 
         if n > 0 {
             let src = SharedPointer(x.baseAddress!)
+            stats.absmax.withUnsafeMutableBufferPointer { ab in
+            stats.minimum.withUnsafeMutableBufferPointer { mnb in
+            stats.maximum.withUnsafeMutableBufferPointer { mxb in
+            let pa = SharedMutablePointer(ab.baseAddress!), pmn = SharedMutablePointer(mnb.baseAddress!)
+            let pmx = SharedMutablePointer(mxb.baseAddress!)
             codes.withUnsafeMutableBufferPointer { cb in
             deq.withUnsafeMutableBufferPointer { db in
             normScale.withUnsafeMutableBufferPointer { nb in
@@ -102,9 +116,17 @@ public enum Quantizer {
                     var acc = makeAccumulator()
                     for b in range {
                         let ext = grouping.extent(ofBlock: b)
+                        let absmax: Float, decode: Float, lo: Float, hi: Float
+                        if statsFirst {
+                            absmax = pa.base[b]; decode = decodeAbsmax[b]; lo = pmn.base[b]; hi = pmx.base[b]
+                        } else {
+                            (lo, hi) = BlockStatistics.extremes(src.base + ext.start, length: ext.length, stride: ext.stride)
+                            absmax = Swift.max(-lo, hi); decode = absmax
+                            pmn.base[b] = lo; pmx.base[b] = hi; pa.base[b] = absmax
+                        }
                         kernel.run(block: b, start: ext.start, length: ext.length, stride: ext.stride,
-                                   src: src, absmax: stats.absmax[b], decodeAbsmax: decodeAbsmax[b],
-                                   minimum: stats.minimum[b], maximum: stats.maximum[b], out: out)
+                                   src: src, absmax: absmax, decodeAbsmax: decode,
+                                   minimum: lo, maximum: hi, out: out)
                         visit(&acc, BlockView(block: b, start: ext.start, length: ext.length, stride: ext.stride,
                                               x: src.base, dequantized: UnsafePointer(out.dequantized.base),
                                               codes: out.codes.map { UnsafePointer($0.base) },
@@ -112,7 +134,7 @@ public enum Quantizer {
                     }
                     return acc
                 }
-            }}}}}}
+            }}}}}}}}}
         }
         let q = QuantizedTensor(config: config, grouping: grouping, codebook: codebook, codes: codes,
                                 dequantized: deq, absmax: stats.absmax, blockMinimum: stats.minimum, blockMaximum: stats.maximum,

@@ -27,12 +27,6 @@ enum SIMDKernels {
     /// 2²³: adding it to a float in [0, 2²³) leaves the value rounded to an integer.
     static let magic: Float = 8_388_608
 
-    /// The running maximum of the scalar loops, `if !(v <= m) { m = v }`, lane by lane.
-    @inline(__always)
-    static func runningMax(_ m: SIMD2<Double>, _ v: SIMD2<Double>) -> SIMD2<Double> {
-        m.replacing(with: v, where: .!(v .<= m))
-    }
-
     /// `BinCounter.clampedBin` for four values, as floats (exact small integers):
     /// `min(max(floor((v − lower) · mult), 0), bins − 1)`, NaN to 0.
     ///
