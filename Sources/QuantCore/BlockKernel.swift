@@ -23,6 +23,9 @@ struct BlockKernel: Sendable {
     let tensorScale: Float
     /// The midpoints of a small table searched with ties down, each repeated in four lanes.
     let wideMidpoints: [SIMD4<Float>]
+    /// The element format's largest finite value (computed once: `ElementFormat.maxValue` builds
+    /// the format's table).
+    let elementMax: Float
 
     init(dtype: DataType, codebook: Codebook, tensorScale: Float) {
         self.dtype = dtype
@@ -50,6 +53,7 @@ struct BlockKernel: Sendable {
             nearest = nil
             element = nil
         }
+        elementMax = element?.maxValue ?? 0
         if let nearest, nearest.tie == .lower, nearest.midpoints.count <= 16 {
             wideMidpoints = nearest.midpoints.map { SIMD4<Float>(repeating: $0) }
         } else {
@@ -116,6 +120,9 @@ struct BlockKernel: Sendable {
                                                      wide: wide, table: table, decodeScale: decodeAbsmax,
                                                      codes: codes + start, deq: deq + start)
                     }
+                } else if let nearest, stride == 1, !nearest.buckets.isEmpty {
+                    BlockKernel.encodeBucketed(x: x + start, count: length, inv: inv, nearest: nearest, table: table,
+                                               decodeScale: decodeAbsmax, codes: codes + start, deq: deq + start)
                 } else if let nearest {
                     nearest.padded.withUnsafeBufferPointer { mids in
                         var i = start
@@ -139,15 +146,15 @@ struct BlockKernel: Sendable {
                     }
                 }
             }
-        case .scaledFloat(let f):
-            let maxV = f.maxValue
+        case .scaledFloat:
+            let maxV = elementMax
             let s = absmax / maxV
             let sDec = decodeAbsmax / maxV
             out.normScale.base[b] = s > 0 ? s : 1
             encodeElements(x: x, length: length, start: start, stride: stride, divisor: s, decodeScale: sDec,
                            maxValue: maxV, codes: out.codes!.base, deq: deq)
         case .microscaling(let f):
-            let maxV = f?.maxValue ?? Float(127) / 64
+            let maxV = f != nil ? elementMax : Float(127) / 64
             let emaxElem = Int(maxV.exponent)
             var e = (absmax > 0 ? Int(absmax.exponent) : -126) - emaxElem
             e = Swift.min(Swift.max(e, -127), 127)
@@ -201,6 +208,14 @@ struct BlockKernel: Sendable {
                                 codes: UnsafeMutablePointer<UInt8>, deq: UnsafeMutablePointer<Float>) {
         guard let nearest else { return }
         let signBit = nearest.levels.count <= 128 ? UInt8(truncatingIfNeeded: levels.count / 2) : 0x80
+        if stride == 1, divisor > 0, !nearest.buckets.isEmpty {
+            levels.withUnsafeBufferPointer { table in
+                BlockKernel.encodeElementsBucketed(x: x + start, count: length, divisor: divisor, decodeScale: decodeScale,
+                                                   maxValue: maxValue, signBit: signBit, nearest: nearest, table: table,
+                                                   codes: codes + start, deq: deq + start)
+            }
+            return
+        }
         levels.withUnsafeBufferPointer { table in
             nearest.padded.withUnsafeBufferPointer { mids in
                 var i = start
@@ -265,6 +280,125 @@ struct BlockKernel: Sendable {
                 i += 1
             }
         }
+    }
+
+    /// `NearestLevel.index(of:padded:)` for a contiguous block (large tables: the dynamic maps,
+    /// 8-bit quantile tables), with the buffers hoisted out of the loop, the scaling and the bucket
+    /// keys (a float's upper 16 bits) taken four at a time, and the levels gathered from the stored
+    /// codes. A group of four with a NaN takes the search itself.
+    @inline(never)
+    static func encodeBucketed(x: UnsafePointer<Float>, count: Int, inv: Float, nearest: NearestLevel,
+                               table: UnsafeBufferPointer<Float>, decodeScale: Float,
+                               codes: UnsafeMutablePointer<UInt8>, deq: UnsafeMutablePointer<Float>) {
+        let inv4 = SIMD4<Float>(repeating: inv), ds = SIMD4<Float>(repeating: decodeScale)
+        let real = nearest.midpoints.count
+        let even = nearest.tie == .even
+        let single = nearest.singleStep
+        let t = table.baseAddress!
+        nearest.buckets.withUnsafeBufferPointer { bk in
+        nearest.padded.withUnsafeBufferPointer { mids in
+            let b = bk.baseAddress!, m = mids.baseAddress!
+            @inline(__always) func search(_ v: Float, key: Int) -> Int {
+                let e = b[key]
+                var k = Int(e & 0x7FFF)
+                if single {
+                    k &+= m[k] < v ? 1 : 0
+                } else if e & 0x8000 != 0 {
+                    // The padding ends the table with +∞, so the walk stops inside it.
+                    while m[k] < v { k &+= 1 }
+                }
+                if even, k < real, m[k] == v, k & 1 == 1 { return k &+ 1 }
+                return k
+            }
+            var i = 0
+            while i &+ 4 <= count {
+                let v = SIMDKernels.load4(x + i) * inv4
+                let c = codes + i
+                if any(v .!= v) {
+                    for j in 0..<4 { c[j] = UInt8(truncatingIfNeeded: nearest.index(of: v[j], padded: mids)) }
+                } else {
+                    let key = SIMDKernels.bits(v) &>> 16
+                    c[0] = UInt8(truncatingIfNeeded: search(v[0], key: Int(key[0])))
+                    c[1] = UInt8(truncatingIfNeeded: search(v[1], key: Int(key[1])))
+                    c[2] = UInt8(truncatingIfNeeded: search(v[2], key: Int(key[2])))
+                    c[3] = UInt8(truncatingIfNeeded: search(v[3], key: Int(key[3])))
+                }
+                SIMDKernels.store4(SIMD4<Float>(t[Int(c[0])], t[Int(c[1])], t[Int(c[2])], t[Int(c[3])]) * ds, deq + i)
+                i &+= 4
+            }
+            while i < count {
+                let k = nearest.index(of: x[i] * inv, padded: mids)
+                codes[i] = UInt8(truncatingIfNeeded: k)
+                deq[i] = t[k] * decodeScale
+                i &+= 1
+            }
+        }}
+    }
+
+    /// `encodeElements` for a contiguous block with a positive divisor: the division, the sign and
+    /// the saturation four at a time, the magnitude's bucket search per value (hoisted buffers, one
+    /// step when the buckets allow it), the levels gathered from the stored codes. A group of four
+    /// with a NaN takes the search itself.
+    @inline(never)
+    static func encodeElementsBucketed(x: UnsafePointer<Float>, count: Int, divisor: Float, decodeScale: Float,
+                                       maxValue: Float, signBit: UInt8, nearest: NearestLevel,
+                                       table: UnsafeBufferPointer<Float>,
+                                       codes: UnsafeMutablePointer<UInt8>, deq: UnsafeMutablePointer<Float>) {
+        let div4 = SIMD4<Float>(repeating: divisor), ds = SIMD4<Float>(repeating: decodeScale)
+        let max4 = SIMD4<Float>(repeating: maxValue)
+        let real = nearest.midpoints.count
+        let even = nearest.tie == .even
+        let single = nearest.singleStep
+        let t = table.baseAddress!
+        let sign32 = UInt32(signBit)
+        nearest.buckets.withUnsafeBufferPointer { bk in
+        nearest.padded.withUnsafeBufferPointer { mids in
+            let b = bk.baseAddress!, m = mids.baseAddress!
+            @inline(__always) func search(_ v: Float, key: Int) -> Int {
+                let e = b[key]
+                var k = Int(e & 0x7FFF)
+                if single {
+                    k &+= m[k] < v ? 1 : 0
+                } else if e & 0x8000 != 0 {
+                    while m[k] < v { k &+= 1 }
+                }
+                if even, k < real, m[k] == v, k & 1 == 1 { return k &+ 1 }
+                return k
+            }
+            @inline(__always) func scalar(_ i: Int) {
+                let v = x[i] / divisor
+                let bits = v.bitPattern
+                let notNaN = ((0x7F80_0000 &- (bits & 0x7FFF_FFFF)) >> 31) ^ 1
+                let negative = UInt8(truncatingIfNeeded: (bits >> 31) & notNaN)
+                let a = Swift.min(abs(v), maxValue)
+                let c = UInt8(truncatingIfNeeded: nearest.index(of: a, padded: mids)) | (negative &* signBit)
+                codes[i] = c
+                deq[i] = t[Int(c)] * decodeScale
+            }
+            var i = 0
+            while i &+ 4 <= count {
+                let v = SIMDKernels.load4(x + i) / div4
+                let bits = SIMDKernels.bits(v)
+                var a = SIMDKernels.float(bits & SIMD4<UInt32>(repeating: 0x7FFF_FFFF))
+                if any(a .!= a) {
+                    for j in 0..<4 { scalar(i &+ j) }
+                    i &+= 4
+                    continue
+                }
+                a = a.replacing(with: max4, where: a .> max4)          // min(|v|, maxValue), as the scalar loop
+                let key = SIMDKernels.bits(a) &>> 16
+                // No NaN here: the sign bit is the sign.
+                let sign = (SIMD4<UInt32>() &- (bits &>> 31)) & SIMD4<UInt32>(repeating: sign32)
+                let c = codes + i
+                c[0] = UInt8(truncatingIfNeeded: search(a[0], key: Int(key[0]))) | UInt8(truncatingIfNeeded: sign[0])
+                c[1] = UInt8(truncatingIfNeeded: search(a[1], key: Int(key[1]))) | UInt8(truncatingIfNeeded: sign[1])
+                c[2] = UInt8(truncatingIfNeeded: search(a[2], key: Int(key[2]))) | UInt8(truncatingIfNeeded: sign[2])
+                c[3] = UInt8(truncatingIfNeeded: search(a[3], key: Int(key[3]))) | UInt8(truncatingIfNeeded: sign[3])
+                SIMDKernels.store4(SIMD4<Float>(t[Int(c[0])], t[Int(c[1])], t[Int(c[2])], t[Int(c[3])]) * ds, deq + i)
+                i &+= 4
+            }
+            while i < count { scalar(i); i &+= 1 }
+        }}
     }
 
     /// The symmetric integers of a contiguous block, four at a time: `q = round(x · mult)` half to

@@ -30,6 +30,10 @@ public struct NearestLevel: Sendable {
     /// value; the data-dependent branches of the search cost more than the loads (measured: 47 ns
     /// per value for the 256-level dynamic map with the search alone).
     @usableFromInline let buckets: [UInt16]
+    /// Whether no bucket holds more than one midpoint: then the walk from a bucket's count is at
+    /// most one step, and `k += mids[k] < v ? 1 : 0` replaces it (also for a bucket without a
+    /// midpoint, whose next midpoint lies above all its values).
+    let singleStep: Bool
 
     public init(levels: [Float], tie: TieRule) {
         precondition(!levels.isEmpty)
@@ -46,7 +50,7 @@ public struct NearestLevel: Sendable {
         self.padded = mids + [Float](repeating: .infinity, count: size - mids.count)
         self.firstStep = size >> 1
         // Small tables with ties down are searched by vector compare-counting instead (BlockKernel).
-        self.buckets = NearestLevel.makeBuckets(mids)
+        (self.buckets, self.singleStep) = NearestLevel.makeBuckets(mids)
     }
 
     /// Count of midpoints strictly below `v` (binary search, for building the buckets).
@@ -59,9 +63,10 @@ public struct NearestLevel: Sendable {
         return lo
     }
 
-    private static func makeBuckets(_ mids: [Float]) -> [UInt16] {
+    private static func makeBuckets(_ mids: [Float]) -> ([UInt16], Bool) {
         precondition(mids.count < 0x8000)
         var out = [UInt16](repeating: 0, count: 1 << 16)
+        var widest = 0
         for p in 0..<(1 << 16) {
             let a = Float(bitPattern: UInt32(p) << 16), b = Float(bitPattern: UInt32(p) << 16 | 0xFFFF)
             // Positive bits grow with the value, negative ones shrink; NaN patterns stand for ±∞.
@@ -70,8 +75,9 @@ public struct NearestLevel: Sendable {
             if highest.isNaN { highest = p < 0x8000 ? .infinity : -.infinity }
             let start = countBelow(mids, lowest), end = countBelow(mids, highest)
             out[p] = UInt16(start) | (end != start ? 0x8000 : 0)
+            widest = Swift.max(widest, end - start)
         }
-        return out
+        return (out, widest <= 1)
     }
 
     /// Index of the nearest level to `v`; NaN gives index 0; values outside clamp to the ends.

@@ -24,6 +24,9 @@ enum SIMDKernels {
                       to: SIMD2<Double>.self)
     }
 
+    @inline(__always)
+    static func float(_ b: SIMD4<UInt32>) -> SIMD4<Float> { unsafeBitCast(b, to: SIMD4<Float>.self) }
+
     /// 2²³: adding it to a float in [0, 2²³) leaves the value rounded to an integer.
     static let magic: Float = 8_388_608
 
