@@ -152,58 +152,29 @@ public enum Analyzer {
         mutating func addFinite(_ v: Quantizer.BlockView, codes c0: UnsafePointer<UInt8>, lower: Float, mult: Float) {
             let n = v.length
             let x = v.x + v.start, y = v.dequantized + v.start, c = c0 + v.start
-            var sx2 = SIMD2<Double>(), sy2 = SIMD2<Double>(), sxy = SIMD2<Double>(), se2 = SIMD2<Double>()
-            var sae = SIMD2<Double>(), mx = SIMD2<Double>()
-            var sx2b = SIMD2<Double>(), sy2b = SIMD2<Double>(), sxyb = SIMD2<Double>(), se2b = SIMD2<Double>()
-            var saeb = SIMD2<Double>(), mxb = SIMD2<Double>()
             let bins = self.bins, slots = self.slots
-            let lo4 = SIMD4<Float>(repeating: lower), mult4 = SIMD4<Float>(repeating: mult)
-            let top4 = SIMD4<Float>(repeating: Float(bins) - 0.5)
-            let useJoint = !joint.isEmpty
-            var i = 0
+            if !joint.isEmpty {
+                joint.withUnsafeMutableBufferPointer { jb in
+                    FusedAccumulator.countJoint(x: x, codes: c, count: n & ~3, joint: jb.baseAddress!,
+                                                lower: lower, mult: mult, bins: bins)
+                }
+            } else {
+                usage.withUnsafeMutableBufferPointer { ub in
+                values.withUnsafeMutableBufferPointer { vb in
+                    FusedAccumulator.countSeparate(x: x, codes: c, count: n & ~3, usage: ub.baseAddress!, slots: slots,
+                                                   values: vb.baseAddress!, lower: lower, mult: mult, bins: bins)
+                }}
+            }
             usage.withUnsafeMutableBufferPointer { ub in
             values.withUnsafeMutableBufferPointer { vb in
-            joint.withUnsafeMutableBufferPointer { jb in
-                let u = ub.baseAddress!, vc = vb.baseAddress!
-                while i &+ 4 <= n {
-                    let xv = SIMDKernels.load4(x + i), yv = SIMDKernels.load4(y + i)
-                    let xa = SIMD2<Double>(Double(xv[0]), Double(xv[1])), xb = SIMD2<Double>(Double(xv[2]), Double(xv[3]))
-                    let ya = SIMD2<Double>(Double(yv[0]), Double(yv[1])), yb = SIMD2<Double>(Double(yv[2]), Double(yv[3]))
-                    let ea = ya - xa, eb = yb - xb
-                    sx2 += xa * xa; sy2 += ya * ya; sxy += xa * ya; se2 += ea * ea
-                    sx2b += xb * xb; sy2b += yb * yb; sxyb += xb * yb; se2b += eb * eb
-                    let aa = SIMDKernels.magnitude(ea), ab = SIMDKernels.magnitude(eb)
-                    sae += aa; saeb += ab
-                    // A plain maximum: a NaN error (a decoded NaN) sends the block to the plain loop below.
-                    mx = mx.replacing(with: aa, where: aa .> mx); mxb = mxb.replacing(with: ab, where: ab .> mxb)
-                    let bin = SIMDKernels.binIndex(xv, lower: lo4, mult: mult4, top: top4)
-                    if useJoint {
-                        // Bin-major cells: the bin's offset is shifted in the vector, the code added per value.
-                        let j = jb.baseAddress!
-                        let row = bin &<< 4
-                        j[Int(row[0]) | Int(c[i] & 15)] &+= 1
-                        j[Int(row[1]) | Int(c[i &+ 1] & 15)] &+= 1
-                        j[Int(row[2]) | Int(c[i &+ 2] & 15)] &+= 1
-                        j[Int(row[3]) | Int(c[i &+ 3] & 15)] &+= 1
-                    } else {
-                        u[Int(c[i])] &+= 1; u[slots &+ Int(c[i &+ 1])] &+= 1
-                        u[2 &* slots &+ Int(c[i &+ 2])] &+= 1; u[3 &* slots &+ Int(c[i &+ 3])] &+= 1
-                        vc[Int(bin[0])] &+= 1; vc[bins &+ Int(bin[1])] &+= 1
-                        vc[2 &* bins &+ Int(bin[2])] &+= 1; vc[3 &* bins &+ Int(bin[3])] &+= 1
-                    }
-                    i &+= 4
+                for i in (n & ~3)..<n {
+                    ub[Int(c[i])] &+= 1
+                    vb[BinCounter.clampedBin(x[i], lower: lower, mult: mult, bins: bins)] &+= 1
                 }
-                while i < n {
-                    u[Int(c[i])] &+= 1
-                    vc[BinCounter.clampedBin(x[i], lower: lower, mult: mult, bins: bins)] &+= 1
-                    i &+= 1
-                }
-            }}}
-            var b = ErrorMetrics.Sums()
-            b.sx2 = (sx2 + sx2b).sum(); b.sy2 = (sy2 + sy2b).sum(); b.sxy = (sxy + sxyb).sum()
-            b.se2 = (se2 + se2b).sum(); b.sae = (sae + saeb).sum()
-            let mm = mx.replacing(with: mxb, where: mxb .> mx)
-            var m = Swift.max(mm[0], mm[1])
+            }}
+            let (b0, m0) = FusedAccumulator.finiteSums(x: x, y: y, count: n & ~3)
+            var b = b0
+            var m = m0
             for k in (n & ~3)..<n {
                 let xd = Double(x[k]), yd = Double(y[k])
                 let e = yd - xd
@@ -228,9 +199,74 @@ public enum Analyzer {
                 sums = s
             }
             sums.n += n
-            if useJoint {
+            if !joint.isEmpty {
                 pending &+= n
                 if pending >= 1 << 31 { flush() }
+            }
+        }
+
+        /// x², x̂², x·x̂, e², |e| summed in float64 lanes and the largest |e|, over `count` (a multiple
+        /// of 4) finite inputs. Its own function, so that its accumulators stay in registers.
+        @inline(never)
+        static func finiteSums(x: UnsafePointer<Float>, y: UnsafePointer<Float>, count: Int) -> (ErrorMetrics.Sums, Double) {
+            var sx2 = SIMD2<Double>(), sy2 = SIMD2<Double>(), sxy = SIMD2<Double>(), se2 = SIMD2<Double>()
+            var sae = SIMD2<Double>(), mx = SIMD2<Double>()
+            var sx2b = SIMD2<Double>(), sy2b = SIMD2<Double>(), sxyb = SIMD2<Double>(), se2b = SIMD2<Double>()
+            var saeb = SIMD2<Double>(), mxb = SIMD2<Double>()
+            var i = 0
+            while i < count {
+                let xv = SIMDKernels.load4(x + i), yv = SIMDKernels.load4(y + i)
+                let xa = SIMD2<Double>(Double(xv[0]), Double(xv[1])), xb = SIMD2<Double>(Double(xv[2]), Double(xv[3]))
+                let ya = SIMD2<Double>(Double(yv[0]), Double(yv[1])), yb = SIMD2<Double>(Double(yv[2]), Double(yv[3]))
+                let ea = ya - xa, eb = yb - xb
+                sx2 += xa * xa; sy2 += ya * ya; sxy += xa * ya; se2 += ea * ea
+                sx2b += xb * xb; sy2b += yb * yb; sxyb += xb * yb; se2b += eb * eb
+                let aa = SIMDKernels.magnitude(ea), ab = SIMDKernels.magnitude(eb)
+                sae += aa; saeb += ab
+                // A plain maximum: a NaN error (a decoded NaN) sends the block to the plain loop.
+                mx = mx.replacing(with: aa, where: aa .> mx); mxb = mxb.replacing(with: ab, where: ab .> mxb)
+                i &+= 4
+            }
+            var b = ErrorMetrics.Sums()
+            b.sx2 = (sx2 + sx2b).sum(); b.sy2 = (sy2 + sy2b).sum(); b.sxy = (sxy + sxyb).sum()
+            b.se2 = (se2 + se2b).sum(); b.sae = (sae + saeb).sum()
+            let mm = mx.replacing(with: mxb, where: mxb .> mx)
+            return (b, Swift.max(mm[0], mm[1]))
+        }
+
+        /// (value bin, code) cells for `count` (a multiple of 4) values with codes below 16.
+        @inline(never)
+        static func countJoint(x: UnsafePointer<Float>, codes c: UnsafePointer<UInt8>, count: Int,
+                               joint j: UnsafeMutablePointer<UInt32>, lower: Float, mult: Float, bins: Int) {
+            let lo4 = SIMD4<Float>(repeating: lower), mult4 = SIMD4<Float>(repeating: mult)
+            let top4 = SIMD4<Float>(repeating: Float(bins) - 0.5)
+            var i = 0
+            while i < count {
+                // Bin-major cells: the bin's offset is shifted in the vector, the code added per value.
+                let row = SIMDKernels.binIndex(SIMDKernels.load4(x + i), lower: lo4, mult: mult4, top: top4) &<< 4
+                j[Int(row[0]) | Int(c[i] & 15)] &+= 1
+                j[Int(row[1]) | Int(c[i &+ 1] & 15)] &+= 1
+                j[Int(row[2]) | Int(c[i &+ 2] & 15)] &+= 1
+                j[Int(row[3]) | Int(c[i &+ 3] & 15)] &+= 1
+                i &+= 4
+            }
+        }
+
+        /// Code and value-bin counts (four copies each) for `count` (a multiple of 4) values.
+        @inline(never)
+        static func countSeparate(x: UnsafePointer<Float>, codes c: UnsafePointer<UInt8>, count: Int,
+                                  usage u: UnsafeMutablePointer<Int>, slots: Int,
+                                  values vc: UnsafeMutablePointer<Int>, lower: Float, mult: Float, bins: Int) {
+            let lo4 = SIMD4<Float>(repeating: lower), mult4 = SIMD4<Float>(repeating: mult)
+            let top4 = SIMD4<Float>(repeating: Float(bins) - 0.5)
+            var i = 0
+            while i < count {
+                let bin = SIMDKernels.binIndex(SIMDKernels.load4(x + i), lower: lo4, mult: mult4, top: top4)
+                u[Int(c[i])] &+= 1; u[slots &+ Int(c[i &+ 1])] &+= 1
+                u[2 &* slots &+ Int(c[i &+ 2])] &+= 1; u[3 &* slots &+ Int(c[i &+ 3])] &+= 1
+                vc[Int(bin[0])] &+= 1; vc[bins &+ Int(bin[1])] &+= 1
+                vc[2 &* bins &+ Int(bin[2])] &+= 1; vc[3 &* bins &+ Int(bin[3])] &+= 1
+                i &+= 4
             }
         }
     }

@@ -40,7 +40,7 @@ enum SIMDKernels {
     static func binFloor(_ v: SIMD4<Float>, lower: SIMD4<Float>, mult: SIMD4<Float>, top: SIMD4<Float>) -> SIMD4<Float> {
         var g = (v - lower) * mult
         g = g.replacing(with: 0, where: .!(g .> 0))            // g > 0 ? g : 0 (NaN to 0)
-        g = g.replacing(with: top, where: .!(g .< top))        // g < top ? g : top
+        g = g.replacing(with: top, where: top .< g)            // g < top ? g : top (g is not NaN here): minps
         let m = SIMD4<Float>(repeating: magic)
         let r = (g + m) - m                                    // g rounded to nearest: Float(r) of the scalar code
         // r > g exactly when g − r is negative (never −0: g − g is +0); then the floor is r − 1.
@@ -53,7 +53,7 @@ enum SIMDKernels {
     static func binIndex(_ v: SIMD4<Float>, lower: SIMD4<Float>, mult: SIMD4<Float>, top: SIMD4<Float>) -> SIMD4<UInt32> {
         var g = (v - lower) * mult
         g = g.replacing(with: 0, where: .!(g .> 0))
-        g = g.replacing(with: top, where: .!(g .< top))
+        g = g.replacing(with: top, where: top .< g)
         let m = SIMD4<Float>(repeating: magic)
         let shifted = g + m
         let r = shifted - m

@@ -52,6 +52,8 @@ public struct TensorProfile: Sendable {
         }
         let parts = Parallel.mapChunks(count: rows, threads: threads, minimumPerChunk: rowsPerRun) { r -> Part in
             var part = Part(colMax: [Float](repeating: 0, count: cols))
+            let saved = UnsafeMutablePointer<Float>.allocate(capacity: cols)
+            defer { saved.deallocate() }
             part.colMax.withUnsafeMutableBufferPointer { cm in
                 let colMax = cm.baseAddress!
                 var row = r.lowerBound
@@ -61,12 +63,14 @@ public struct TensorProfile: Sendable {
                     let count = (end - row) * cols
                     var sum = 0.0, finite = 0
                     var lo = part.lo, hi = part.hi
-                    if SIMDKernels.allFinite(p, count: count),
-                       let run = TensorProfile.finiteRun(p, rows: end - row, cols: cols, colMax: colMax) {
-                        // Every value finite: the vector reads.
+                    // The vector read assumes every value finite and says when one was not (or when an
+                    // extreme is zero); the column absmax it touched is then put back for the scalar read.
+                    saved.update(from: colMax, count: cols)
+                    if let run = TensorProfile.finiteRun(p, rows: end - row, cols: cols, colMax: colMax) {
                         sum = run.sum; finite = count
                         lo = Swift.min(lo, run.lo); hi = Swift.max(hi, run.hi)
                     } else {
+                        colMax.update(from: saved, count: cols)
                         // First read: sum, extremes, non-finite counts, column absmax.
                         for rr in 0..<(end - row) {
                             let q = p + rr * cols
@@ -125,8 +129,9 @@ public struct TensorProfile: Sendable {
         return TensorProfile(stats: stats, columnAbsmax: colMax)
     }
 
-    /// The first read of a run whose values are all finite, four at a time: the float64 sum, the
-    /// extremes and the column absmax (updated in place).
+    /// The first read of a run, four at a time, assuming its values finite: the float64 sum, the
+    /// extremes and the column absmax (updated in place); nil when a value was not finite (the
+    /// column absmax may then hold an infinity, and the caller restores it).
     ///
     /// The extremes are those of the scalar loop (`min` keeps the first of equal values, `max` the
     /// last); they can differ only in the sign of a zero, so a run whose minimum or maximum is zero
@@ -161,8 +166,10 @@ public struct TensorProfile: Sendable {
         }
         lo = Swift.min(lo, Swift.min(Swift.min(lo4[0], lo4[1]), Swift.min(lo4[2], lo4[3])))
         hi = Swift.max(hi, Swift.max(Swift.max(hi4[0], hi4[1]), Swift.max(hi4[2], hi4[3])))
-        if lo == 0 || hi == 0 { return nil }
-        return ((s0 + s1).sum() + tail, lo, hi)
+        // A non-finite value makes the float64 sum non-finite (finite ones cannot overflow it).
+        let sum = (s0 + s1).sum() + tail
+        if lo == 0 || hi == 0 || !sum.isFinite { return nil }
+        return (sum, lo, hi)
     }
 
     /// Σd², Σd³, Σd⁴ of d = x − mean over finite values, in float64, four at a time.
