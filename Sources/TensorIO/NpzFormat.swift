@@ -18,6 +18,7 @@ enum NpzFormat {
     }
 
     private struct Stop: Error {}
+    private struct Truncated: Error {}
 
     static func open(_ path: String) throws(TensorFileError) -> (archive: Archive, members: [Member]) {
         let archive: Archive
@@ -41,11 +42,21 @@ enum NpzFormat {
                 throw TensorFileError(file: path, tensor: name,
                                       reason: "the member claims \(entry.compressedSize) compressed bytes, more than the archive's \(archiveBytes)")
             }
+            // Stored bytes are the file's own; deflate expands at most 1032:1.
+            let most = entry.isCompressed ? UInt64(entry.compressedSize).multipliedReportingOverflow(by: 1032).partialValue + 1024
+                                          : archiveBytes
+            guard UInt64(entry.uncompressedSize) <= most else {
+                throw TensorFileError(file: path, tensor: name,
+                                      reason: "the member claims \(entry.uncompressedSize) bytes, more than its \(entry.compressedSize) "
+                                        + (entry.isCompressed ? "deflated bytes can hold" : "stored bytes in a \(archiveBytes)-byte archive"))
+            }
 
             // The .npy header sits in the first bytes; inflate only those.
             var head: [UInt8] = []
             do {
                 _ = try archive.extract(entry, bufferSize: 4096, skipCRC32: true) { chunk in
+                    // An empty chunk is a read past the end: the reader would go on asking until the claim is met.
+                    if chunk.isEmpty { throw Truncated() }
                     head.append(contentsOf: chunk)
                     if head.count >= 16 {
                         let lengthBytes = head[6] == 1 ? 2 : 4
@@ -56,6 +67,8 @@ enum NpzFormat {
                     }
                 }
             } catch is Stop {
+            } catch is Truncated {
+                throw TensorFileError(file: path, tensor: name, reason: "the member's data ends before its .npy header does")
             } catch {
                 throw TensorFileError(file: path, tensor: name, reason: "the member cannot be inflated (\(error))")
             }
@@ -83,11 +96,14 @@ enum NpzFormat {
         bytes.reserveCapacity(declared)
         do {
             _ = try archive.extract(entry, bufferSize: 1 << 16, skipCRC32: false) { chunk in
+                if chunk.isEmpty { throw Truncated() }
                 guard bytes.count + chunk.count <= declared else { throw Stop() }
                 bytes.append(contentsOf: chunk)
             }
         } catch is Stop {
             throw TensorFileError(file: path, tensor: member.info.name, reason: "the member inflates past its declared \(declared) bytes")
+        } catch is Truncated {
+            throw TensorFileError(file: path, tensor: member.info.name, reason: "the member's data ends after \(bytes.count) of its \(declared) bytes")
         } catch let e as TensorFileError {
             throw e
         } catch {

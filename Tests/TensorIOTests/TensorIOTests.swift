@@ -242,7 +242,7 @@ struct NpzTests {
         var huge = good
         if let cd = (0..<(huge.count - 4)).first(where: { huge[$0] == 0x50 && huge[$0 + 1] == 0x4B && huge[$0 + 2] == 1 && huge[$0 + 3] == 2 }) {
             for k in 0..<4 { huge[cd + 24 + k] = 0xFF }
-            cases.append(("huge declared size", huge, "declares"))
+            cases.append(("huge declared size", huge, "deflated bytes can hold"))
         }
         for (label, bytes, reason) in cases {
             let url = dir.appendingPathComponent("\(label).npz")
