@@ -30,6 +30,13 @@ enum SIMDKernels {
     /// 2²³: adding it to a float in [0, 2²³) leaves the value rounded to an integer.
     static let magic: Float = 8_388_608
 
+    /// `g < top ? g : top` for g that is not NaN, lane by lane (written per lane, which the
+    /// compiler turns into one minps; a vector select here becomes a mask sequence).
+    @inline(__always)
+    static func clampTop(_ g: SIMD4<Float>, _ top: SIMD4<Float>) -> SIMD4<Float> {
+        SIMD4<Float>(Swift.min(g[0], top[0]), Swift.min(g[1], top[1]), Swift.min(g[2], top[2]), Swift.min(g[3], top[3]))
+    }
+
     /// `BinCounter.clampedBin` for four values, as floats (exact small integers):
     /// `min(max(floor((v − lower) · mult), 0), bins − 1)`, NaN to 0.
     ///
@@ -40,7 +47,7 @@ enum SIMDKernels {
     static func binFloor(_ v: SIMD4<Float>, lower: SIMD4<Float>, mult: SIMD4<Float>, top: SIMD4<Float>) -> SIMD4<Float> {
         var g = (v - lower) * mult
         g = g.replacing(with: 0, where: .!(g .> 0))            // g > 0 ? g : 0 (NaN to 0)
-        g = g.replacing(with: top, where: top .< g)            // g < top ? g : top (g is not NaN here): minps
+        g = clampTop(g, top)                                   // g < top ? g : top (g is not NaN here)
         let m = SIMD4<Float>(repeating: magic)
         let r = (g + m) - m                                    // g rounded to nearest: Float(r) of the scalar code
         // r > g exactly when g − r is negative (never −0: g − g is +0); then the floor is r − 1.
@@ -53,7 +60,7 @@ enum SIMDKernels {
     static func binIndex(_ v: SIMD4<Float>, lower: SIMD4<Float>, mult: SIMD4<Float>, top: SIMD4<Float>) -> SIMD4<UInt32> {
         var g = (v - lower) * mult
         g = g.replacing(with: 0, where: .!(g .> 0))
-        g = g.replacing(with: top, where: top .< g)
+        g = clampTop(g, top)
         let m = SIMD4<Float>(repeating: magic)
         let shifted = g + m
         let r = shifted - m
