@@ -37,6 +37,18 @@ enum SIMDKernels {
         SIMD4<Float>(Swift.min(g[0], top[0]), Swift.min(g[1], top[1]), Swift.min(g[2], top[2]), Swift.min(g[3], top[3]))
     }
 
+    /// `a < b ? a : b` lane by lane (minps: b where either is NaN).
+    @inline(__always)
+    static func minLanes(_ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD4<Float> {
+        SIMD4<Float>(a[0] < b[0] ? a[0] : b[0], a[1] < b[1] ? a[1] : b[1], a[2] < b[2] ? a[2] : b[2], a[3] < b[3] ? a[3] : b[3])
+    }
+
+    /// `a > b ? a : b` lane by lane (maxps: b where either is NaN).
+    @inline(__always)
+    static func maxLanes(_ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD4<Float> {
+        SIMD4<Float>(a[0] > b[0] ? a[0] : b[0], a[1] > b[1] ? a[1] : b[1], a[2] > b[2] ? a[2] : b[2], a[3] > b[3] ? a[3] : b[3])
+    }
+
     /// `BinCounter.clampedBin` for four values, as floats (exact small integers):
     /// `min(max(floor((v − lower) · mult), 0), bins − 1)`, NaN to 0.
     ///
@@ -84,8 +96,10 @@ enum SIMDKernels {
         var i = 0
         while i &+ 4 <= count {
             let v = load4(p + i)
-            lo4 = lo4.replacing(with: v, where: v .< lo4)
-            hi4 = hi4.replacing(with: v, where: v .>= hi4)
+            // Equal values have equal bits unless they are zeros, and a zero extreme is refused
+            // below: so "replace on greater" gives the scalar loop's "replace on greater or equal".
+            lo4 = minLanes(v, lo4)
+            hi4 = maxLanes(v, hi4)
             i &+= 4
         }
         var lo = Swift.min(Swift.min(lo4[0], lo4[1]), Swift.min(lo4[2], lo4[3]))

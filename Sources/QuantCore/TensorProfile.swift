@@ -149,11 +149,12 @@ public struct TensorProfile: Sendable {
             while c &+ 4 <= cols {
                 let v = SIMDKernels.load4(q + c)
                 s0 += SIMD2<Double>(Double(v[0]), Double(v[1])); s1 += SIMD2<Double>(Double(v[2]), Double(v[3]))
-                lo4 = lo4.replacing(with: v, where: v .< lo4)
-                hi4 = hi4.replacing(with: v, where: v .>= hi4)
+                // "Replace on greater" for the maximum: it differs from the scalar loop's "greater or
+                // equal" only for zeros, and a zero extreme is refused below.
+                lo4 = SIMDKernels.minLanes(v, lo4)
+                hi4 = SIMDKernels.maxLanes(v, hi4)
                 let a = unsafeBitCast(SIMDKernels.bits(v) & absMask, to: SIMD4<Float>.self)
-                let m = SIMDKernels.load4(colMax + c)
-                SIMDKernels.store4(m.replacing(with: a, where: a .> m), colMax + c)
+                SIMDKernels.store4(SIMDKernels.maxLanes(a, SIMDKernels.load4(colMax + c)), colMax + c)
                 c &+= 4
             }
             while c < cols {
