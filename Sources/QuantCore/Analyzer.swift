@@ -12,9 +12,13 @@ public enum Analyzer {
 
     /// The analysis in three passes over memory:
     /// 1. the tensor's statistics and column absmax (`TensorProfile`, independent of the configuration);
-    /// 2. quantization, with the error sums, code usage and value histogram taken from each block
-    ///    right after it is encoded, while it is still in cache;
+    /// 2. quantization (each block's extremes measured just before it is encoded), with the error
+    ///    sums, code usage and value histogram taken from each block right after it is encoded,
+    ///    while it is still in cache;
     /// 3. the error and normalised histograms, whose ranges are known only after pass 2.
+    ///
+    /// When the profile counted no NaN or infinity, passes 2 and 3 take contiguous blocks four
+    /// values at a time (`SIMDKernels`); the vector-path tests hold them to the plain loops.
     static func analyzeValidated(_ x: UnsafeBufferPointer<Float>, tensor: Tensor, config: QuantConfig,
                                  options: AnalysisOptions) -> Analysis {
         let threads = options.threads
