@@ -22,9 +22,12 @@ public final class WorkbenchApp: @unchecked Sendable {
     private let lock = NSLock()
     private var inbox: [Message] = []
     private var cache: [AnalysisKey: Analysis] = [:]
-    /// Cache keys, oldest first; the cache keeps the newest `cacheLimit` analyses.
+    /// Cache keys, oldest first; the cache keeps the newest `cacheLimit` analyses, and no more than
+    /// `cacheBytes` of them (each holds codes and dequantized values: 5 bytes an element), so that a
+    /// large tensor cannot fill the memory with configurations the user has left.
     private var cacheOrder: [AnalysisKey] = []
     private let cacheLimit = 24
+    private let cacheBytes = 1 << 30
     private var tensors: [String: Tensor] = [:]
     private var latestRequested = 0
     /// Histogram bins: enough for a wide pane.
@@ -160,7 +163,13 @@ public final class WorkbenchApp: @unchecked Sendable {
                     lock.lock()
                     cache[key] = a
                     cacheOrder.append(key)
-                    if cacheOrder.count > cacheLimit { cache[cacheOrder.removeFirst()] = nil }
+                    // The newest always stays (the screen shows it).
+                    var held = cacheOrder.reduce(0) { $0 + (cache[$1]?.count ?? 0) * 5 }
+                    while cacheOrder.count > 1 && (cacheOrder.count > cacheLimit || held > cacheBytes) {
+                        let old = cacheOrder.removeFirst()
+                        held -= (cache[old]?.count ?? 0) * 5
+                        cache[old] = nil
+                    }
                     lock.unlock()
                     post(.analyzed(generation: generation, key: key, analysis: a))
                 } catch {
