@@ -139,7 +139,8 @@ struct Isolate: ParsableCommand {
         abstract: "SpQR-style isolation: keep the top p % of weights in fp16 (with their indices), quantize the rest.",
         discussion: "The kept weights are zeroed before quantizing, so they no longer set their blocks' scales, then "
             + "restored in fp16. Bits per parameter count the quantized tensor plus 16 + 32 bits (value and index) per "
-            + "kept weight. Ranking by magnitude |x|, or by each value's error under the plain quantization.\n\n"
+            + "kept weight. Ranking by magnitude |x|, or by each value's error under the plain quantization (SpQR ranks "
+            + "by a Hessian-based sensitivity, which needs calibration activations; the plain error is its simplest stand-in).\n\n"
             + HelpText.datatypes + "\n" + HelpText.blocks + "\n\n" + HelpText.exitCodes)
 
     @OptionGroup var selection: TensorSelection

@@ -20,7 +20,7 @@ enum IsolationView {
         let (left, plotArea) = area.splitLeft(min(tableWidth, area.width))
         let (magArea, errArea) = left.splitTop(left.height / 2)
         table(s, r.byMagnitude, title: "kept by magnitude |x|", &buf, magArea)
-        table(s, r.byError, title: "kept by quantization error", &buf, errArea)
+        table(s, r.byError, title: "kept by quantization error (SpQR stand-in)", &buf, errArea)
 
         let inner = WorkbenchView.panel("SQNR dB against bits per parameter", focused: false, theme)
             .render(into: &buf, area: plotArea, glyphs: g)
