@@ -282,6 +282,24 @@ struct BlockKernel: Sendable {
         }
     }
 
+    /// One bucketed nearest-level search: the bucket of `key` names the first midpoint to compare
+    /// (low 15 bits) and whether more than one may follow (the top bit); `single` says no bucket holds
+    /// two. Ties go to the even index where the table asks for it.
+    @inline(__always)
+    static func bucketSearch(_ v: Float, key: Int, buckets b: UnsafePointer<UInt16>, mids m: UnsafePointer<Float>,
+                             single: Bool, even: Bool, real: Int) -> Int {
+        let e = Int(b[key])
+        var k = e & 0x7FFF
+        if single {
+            k &+= m[k] < v ? 1 : 0
+        } else if e & 0x8000 != 0 {
+            // The padding ends the table with +∞, so the walk stops inside it.
+            while m[k] < v { k &+= 1 }
+        }
+        if even, k < real, m[k] == v, k & 1 == 1 { return k &+ 1 }
+        return k
+    }
+
     /// `NearestLevel.index(of:padded:)` for a contiguous block (large tables: the dynamic maps,
     /// 8-bit quantile tables), with the buffers hoisted out of the loop, the scaling and the bucket
     /// keys (a float's upper 16 bits) taken four at a time, and the levels gathered from the stored
@@ -299,16 +317,7 @@ struct BlockKernel: Sendable {
         nearest.padded.withUnsafeBufferPointer { mids in
             let b = bk.baseAddress!, m = mids.baseAddress!
             @inline(__always) func search(_ v: Float, key: Int) -> Int {
-                let e = b[key]
-                var k = Int(e & 0x7FFF)
-                if single {
-                    k &+= m[k] < v ? 1 : 0
-                } else if e & 0x8000 != 0 {
-                    // The padding ends the table with +∞, so the walk stops inside it.
-                    while m[k] < v { k &+= 1 }
-                }
-                if even, k < real, m[k] == v, k & 1 == 1 { return k &+ 1 }
-                return k
+                BlockKernel.bucketSearch(v, key: key, buckets: b, mids: m, single: single, even: even, real: real)
             }
             var i = 0
             while i &+ 4 <= count {
@@ -355,15 +364,7 @@ struct BlockKernel: Sendable {
         nearest.padded.withUnsafeBufferPointer { mids in
             let b = bk.baseAddress!, m = mids.baseAddress!
             @inline(__always) func search(_ v: Float, key: Int) -> Int {
-                let e = b[key]
-                var k = Int(e & 0x7FFF)
-                if single {
-                    k &+= m[k] < v ? 1 : 0
-                } else if e & 0x8000 != 0 {
-                    while m[k] < v { k &+= 1 }
-                }
-                if even, k < real, m[k] == v, k & 1 == 1 { return k &+ 1 }
-                return k
+                BlockKernel.bucketSearch(v, key: key, buckets: b, mids: m, single: single, even: even, real: real)
             }
             @inline(__always) func scalar(_ i: Int) {
                 let v = x[i] / divisor
