@@ -49,15 +49,22 @@ public final class WorkbenchApp: @unchecked Sendable {
         var lastTick = Date()
         let timer = FrameTimer()
         defer { timer?.write() }
+        // A frame is rendered only when something changed: while an analysis runs on both cores, a
+        // redraw every 5 ms would take a fifth of one of them.
+        var dirty = true
         while !state.quit {
             var start = FrameTimer.now
-            screen.draw(WorkbenchView.render(state))
-            let drawn = FrameTimer.now
-            timer?.frame(at: drawn, generation: state.generation, figuresCurrent: !state.busy)
-            timer?.busy(drawn - start)
+            if dirty {
+                screen.draw(WorkbenchView.render(state))
+                dirty = false
+                let drawn = FrameTimer.now
+                timer?.frame(at: drawn, generation: state.generation, figuresCurrent: !state.busy)
+                timer?.busy(drawn - start)
+            }
             // While a result is on its way, wake up often so that it is drawn as soon as it lands.
             let event = screen.nextEvent(timeoutMilliseconds: state.busy || state.deepBusy ? 5 : 40)
             start = FrameTimer.now
+            if event != nil { dirty = true }
             switch event {
             case .key(let k):
                 execute(Update.apply(.key(k), to: &state))
@@ -68,9 +75,14 @@ public final class WorkbenchApp: @unchecked Sendable {
             case .interrupted: state.quit = true
             case nil: break
             }
-            for m in drainInbox() { execute(Update.apply(m, to: &state)) }
+            for m in drainInbox() {
+                execute(Update.apply(m, to: &state))
+                dirty = true
+            }
             if Date().timeIntervalSince(lastTick) > 0.08 {
                 lastTick = Date()
+                // The spinner turns only while something runs.
+                if state.busy || state.deepBusy { dirty = true }
                 _ = Update.apply(.tick, to: &state)
             }
             timer?.busy(FrameTimer.now - start)
