@@ -120,4 +120,51 @@ struct FastPathTests {
         // Float32 and float64 binning may differ for a value within a rounding of an edge: none here.
         #expect(h.counts == reference.counts)
     }
+
+    /// The quantile table's order statistics are the stable sort's, bit for bit (signed zeros included),
+    /// on samples with many ties, both zeros, one element and every size around the small-range cutoff.
+    @Test func orderStatisticsMatchTheStableSort() {
+        var r = TestRandom(seed: 77)
+        for n in [1, 2, 3, 31, 32, 33, 64, 1000, 50_000] {
+            for style in 0..<3 {
+                let sample: [Float] = (0..<n).map { _ in
+                    switch style {
+                    case 0: return r.normal()
+                    case 1: return Float(Int(r.next() % 9)) - 4 // many ties
+                    default: return r.next() % 3 == 0 ? (r.next() % 2 == 0 ? 0 : -0.0) : r.normal() // signed zeros
+                    }
+                }
+                let sorted = sample.sorted()
+                var ranks = Set((0..<min(n, 40)).map { _ in Int(r.next() % UInt64(n)) })
+                ranks.insert(0); ranks.insert(n - 1)
+                let got = QuantileTable.orderStatistics(sample, ranks: ranks.sorted())
+                for k in ranks {
+                    #expect(got[k]?.bitPattern == sorted[k].bitPattern, "n \(n) style \(style) rank \(k)")
+                }
+            }
+        }
+    }
+
+    /// The fitted table is the one the sorted sample gives (the definition), for both quantile datatypes.
+    @Test func quantileTableMatchesTheSortedDefinition() throws {
+        var r = TestRandom(seed: 78)
+        var x = r.normals(64 * 512)
+        for i in stride(from: 0, to: x.count, by: 97) { x[i] = i % 2 == 0 ? 0 : -0.0 }
+        let g = Grouping(count: x.count, rows: 64, cols: 512, block: .elements(64))
+        let absmax = (0..<g.blockCount).map { b -> Float in
+            let e = g.extent(ofBlock: b)
+            return (0..<e.length).map { abs(x[e.start + $0 * e.stride]) }.max() ?? 0
+        }
+        for k in [16, 256] {
+            let table = x.withUnsafeBufferPointer { QuantileTable.fit($0, grouping: g, absmax: absmax, codes: k) }
+            let sample = x.indices.map { i -> Float in let a = absmax[g.blockIndex(ofElement: i)]; return a > 0 ? x[i] * (1 / a) : 0 }.sorted()
+            let m = sample.count
+            let expected = (0..<k).map { c -> Float in
+                let p = (Double(c) + 0.5) / Double(k) * Double(m - 1)
+                let lo = Int(p.rounded(.down)), hi = min(lo + 1, m - 1)
+                return sample[lo] + (sample[hi] - sample[lo]) * Float(p - Double(lo))
+            }
+            #expect(table.map(\.bitPattern) == expected.map(\.bitPattern), "k = \(k)")
+        }
+    }
 }
