@@ -141,6 +141,28 @@ struct WorkbenchEndToEndTests {
         #expect(s.contains("qscope: error: cannot start the terminal") && s.contains("EXIT=1"), "\(s)")
     }
 
+    /// The Linux console (no Unicode) gets the ASCII glyphs; a terminal without colours (vt100,
+    /// or NO_COLOR) still gets the whole screen; both quit cleanly.
+    @Test func oddTerminalsWork() throws {
+        let t = try TmuxSession(width: 100, height: 30)
+        defer { t.close() }
+        try t.wait { $0.contains("$") }
+        // The quotes keep the typed line itself from matching "EXIT=". The Linux console has no
+        // alternate screen, so the last frame stays visible after quitting: wait for the status line.
+        try t.type("cd '\(CLI.repoRoot.path)' && TERM=linux '\(CLI.binary.path)'; echo LINUX_EX''IT=$?")
+        var s = try t.wait { $0.contains("SQNR") }
+        #expect(s.contains("+-") && !s.contains("│") && !s.contains("█"), "\(s)")
+        try t.send("q")
+        s = try t.wait { $0.contains("LINUX_EXIT=") }
+        #expect(s.contains("LINUX_EXIT=0"), "\(s)")
+        try t.type("clear; cd '\(CLI.repoRoot.path)' && TERM=vt100 NO_COLOR=1 '\(CLI.binary.path)'; echo VT_EX''IT=$?")
+        s = try t.wait { $0.contains("SQNR") && $0.contains("dB") }
+        #expect(s.contains("outlier columns"))
+        try t.send("q")
+        s = try t.wait { $0.contains("VT_EXIT=") }
+        #expect(s.contains("VT_EXIT=0"), "\(s)")
+    }
+
     @Test func ctrlCQuits() throws {
         let t = try TmuxSession(width: 100, height: 30)
         defer { t.close() }
