@@ -48,37 +48,40 @@ struct WorkbenchEndToEndTests {
 
     /// Every deep-dive view opens from its key and shows its figures; Esc returns to the panes.
     @Test func deepDiveViewsFromTheKeymap() throws {
+        // Each wait names every figure checked, so that a frame caught half-drawn is waited past.
         let t = try TmuxSession(width: 120, height: 40)
         defer { t.close() }
         try t.wait { $0.contains("$") }
         try t.type(command + " --tensor encoder.layer.0.attention.self.query.weight")
         try t.wait { $0.contains("SQNR") && $0.contains("dB") }
         try t.send("i")
-        var s = try t.wait(timeout: 60) { $0.contains("block 0 of 2304") }
-        #expect(s.contains("x÷scale"))
+        var s = try t.wait(timeout: 60) { $0.contains("block 0 of 2304") && $0.contains("x÷scale") }
+        #expect(s.contains("block 0 of 2304") && s.contains("x÷scale"))
         try t.send("v")
         s = try t.wait(timeout: 60) { $0.contains("holds the largest |x|") }
+        #expect(s.contains("holds the largest |x|"))
         try t.send("Escape")
         try t.wait { $0.contains("outlier columns") }
         try t.send("m")
-        s = try t.wait(timeout: 90) { $0.contains("16-bit cols") && $0.contains("what it means") }
-        #expect(s.contains("hidden_states"))
+        s = try t.wait(timeout: 90) { $0.contains("16-bit cols") && $0.contains("what it means") && $0.contains("hidden_states") }
+        #expect(s.contains("16-bit cols") && s.contains("hidden_states"))
         try t.send("O")
         s = try t.wait(timeout: 30) { $0.contains("at threshold 5") }
+        #expect(s.contains("at threshold 5"))
         try t.send("Escape")
         try t.send("u")
-        s = try t.wait(timeout: 120) { $0.contains("kept by magnitude") && $0.contains("kept by quantization error") && $0.contains("bits/p") }
-        #expect(s.contains("   0.1 "))
+        s = try t.wait(timeout: 120) { $0.contains("kept by magnitude") && $0.contains("kept by quantization error") && $0.contains("   0.1 ") }
+        #expect(s.contains("kept by magnitude") && s.contains("   0.1 "))
         try t.send("Escape")
         try t.send("e")
-        s = try t.wait(timeout: 30) { $0.contains("NormalFloat 4-bit") }
-        #expect(s.contains("SQNR = 10·log10"))
+        s = try t.wait(timeout: 30) { $0.contains("NormalFloat 4-bit") && $0.contains("SQNR = 10·log10") }
+        #expect(s.contains("NormalFloat 4-bit") && s.contains("SQNR = 10·log10"))
         try t.send("Escape")
         try t.send("p")
         try t.send("d")
         try t.wait(timeout: 30) { $0.contains("fp4 · block 64") && !$0.contains("⠋") }
         try t.send("a")
-        s = try t.wait(timeout: 30) { $0.contains("B current · fp4 · block 64") }
+        s = try t.wait(timeout: 30) { $0.contains("B current · fp4 · block 64") && $0.contains("A pinned · nf4 · block 64") && $0.contains("B − A") }
         #expect(s.contains("A pinned · nf4 · block 64") && s.contains("B − A"))
         try t.send("Escape")
         try t.send("q")
@@ -88,11 +91,11 @@ struct WorkbenchEndToEndTests {
         try t.type(command + " --tensor encoder.layer.0.attention.output.LayerNorm.weight")
         try t.wait { $0.contains("SQNR") && $0.contains("dB") }
         try t.send("s")
-        s = try t.wait(timeout: 120) { $0.contains("configurations (") && $0.contains("★") }
-        #expect(s.contains("bits/param"))
+        s = try t.wait(timeout: 120) { $0.contains("configurations (") && $0.contains("★") && $0.contains("bits/param") }
+        #expect(s.contains("configurations (") && s.contains("bits/param"))
         try t.send("Down")
         try t.send("Enter")
-        s = try t.wait(timeout: 30) { $0.contains("now ") && $0.contains("outlier columns") }
+        s = try t.wait(timeout: 30) { $0.contains("now ") && $0.contains("outlier columns") && !$0.contains("nf4 · block 64 · dq off") }
         #expect(!s.contains("nf4 · block 64 · dq off"))
         try t.send("q")
         try t.wait { $0.contains("$") && !$0.contains("SQNR") }
@@ -150,13 +153,13 @@ struct WorkbenchEndToEndTests {
         // The quotes keep the typed line itself from matching "EXIT=". The Linux console has no
         // alternate screen, so the last frame stays visible after quitting: wait for the status line.
         try t.type("cd '\(CLI.repoRoot.path)' && TERM=linux '\(CLI.binary.path)'; echo LINUX_EX''IT=$?")
-        var s = try t.wait { $0.contains("SQNR") }
+        var s = try t.wait { $0.contains("SQNR") && $0.contains("+-") && $0.contains("outlier columns") && $0.contains("q quit") }
         #expect(s.contains("+-") && !s.contains("│") && !s.contains("█"), "\(s)")
         try t.send("q")
         s = try t.wait { $0.contains("LINUX_EXIT=") }
         #expect(s.contains("LINUX_EXIT=0"), "\(s)")
         try t.type("clear; cd '\(CLI.repoRoot.path)' && TERM=vt100 NO_COLOR=1 '\(CLI.binary.path)'; echo VT_EX''IT=$?")
-        s = try t.wait { $0.contains("SQNR") && $0.contains("dB") }
+        s = try t.wait { $0.contains("SQNR") && $0.contains("dB") && $0.contains("outlier columns") }
         #expect(s.contains("outlier columns"))
         try t.send("q")
         s = try t.wait { $0.contains("VT_EXIT=") }
