@@ -15,7 +15,7 @@ struct WorkbenchEndToEndTests {
         defer { t.close() }
         try t.wait { $0.contains("$") }
         try t.type(command)
-        var s = try t.wait { $0.contains("SQNR") && $0.contains("dB") }
+        var s = try t.wait { $0.contains("SQNR") && $0.contains("dB") && $0.contains("█") && $0.contains("q quit") }
         #expect(s.contains("encoder.layer.0.output.dense.weight"))
         #expect(s.contains("nf4 · block 64"))
         #expect(s.contains("█"))
@@ -36,7 +36,7 @@ struct WorkbenchEndToEndTests {
         s = try t.wait { $0.contains("SQNR") }
         #expect(s.contains("SQNR"))
         try t.send("?")
-        s = try t.wait { $0.contains("next datatype") }
+        s = try t.wait { $0.contains("next datatype") && $0.contains("help") }
         #expect(s.contains("help"))
         try t.send("Escape")
         try t.send("q")
