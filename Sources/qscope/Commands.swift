@@ -137,7 +137,7 @@ struct List: ParsableCommand {
             print("  tensor types: \(summary)")
         }
         for t in f.tensors {
-            let shape = t.shape.isEmpty ? "scalar" : t.shape.map(String.init).joined(separator: "×")
+            let shape = NumberFormat.shape(t.shape)
             let note = t.isFloatConvertible ? "" : "  (cannot be analysed)"
             print("  " + t.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
                   + t.dtype.padding(toLength: 8, withPad: " ", startingAt: 0) + shape.padding(toLength: 14, withPad: " ", startingAt: 0)

@@ -116,7 +116,7 @@ struct Int8Command: ParsableCommand {
         let af = try activationsFile.map(TensorLoading.open) ?? f
         let a = try TensorLoading.load(af, try TensorLoading.pick(af, name: activations))
         guard w.shape.count == 2 else {
-            throw CLIError.usage("the weight \(w.name) must be 2-D [out, in]; it has shape \(NumberFormatShape.text(w.shape))")
+            throw CLIError.usage("the weight \(w.name) must be 2-D [out, in]; it has shape \(NumberFormat.shape(w.shape))")
         }
         guard a.cols == w.cols else {
             throw CLIError.usage("the activations \(a.name) have \(a.cols) columns, the weight \(w.name) has \(w.cols) inputs: they do not multiply")
@@ -206,9 +206,4 @@ struct Explain: ParsableCommand {
         print("\(selection.file) ▸ \(t.name)  \(a.config.description)\n")
         print(Explanation(a).lines(width: width).joined(separator: "\n"))
     }
-}
-
-/// Shapes as people write them.
-enum NumberFormatShape {
-    static func text(_ s: [Int]) -> String { s.isEmpty ? "scalar" : s.map(String.init).joined(separator: "×") }
 }

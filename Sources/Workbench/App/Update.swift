@@ -205,7 +205,7 @@ public enum Update {
             guard let source = ActivationSource.match(for: info, among: s.activationCandidates) else {
                 s.status = info.shape.count == 2
                     ? "no activation tensor with \(info.shape[1]) columns to pair with \(tensor) (qscope FILE --activations FILE)"
-                    : "LLM.int8() needs a 2-D weight [out, in]; \(tensor) has shape \(info.shape.map(String.init).joined(separator: "×"))"
+                    : "LLM.int8() needs a 2-D weight [out, in]; \(tensor) has shape \(NumberFormat.shape(info.shape))"
                 return []
             }
             s.deepView = view

@@ -67,7 +67,7 @@ public enum WorkbenchView {
         buf.fill(r, with: Cell(" ", style: theme.style(.status)))
         var left = " qscope  \(URL(fileURLWithPath: s.file).lastPathComponent)"
         if let name = s.openTensor, let info = s.tensors.first(where: { $0.name == name }) {
-            left += " \(s.glyphs.pointer) \(name)  \(info.shape.isEmpty ? "scalar" : info.shape.map(String.init).joined(separator: "×")) \(info.dtype)"
+            left += " \(s.glyphs.pointer) \(name)  \(NumberFormat.shape(info.shape)) \(info.dtype)"
         }
         let c = s.config
         var right = "\(c.dtype.name) · block \(c.block) · dq \(c.doubleQuant ? "on" : "off") "
@@ -89,7 +89,7 @@ public enum WorkbenchView {
         // The last row describes the selected tensor: shape and dtype (or why it cannot be opened).
         var footer = inner.height >= 3 ? 1 : 0
         if let t = s.selectedTensor, footer == 1 {
-            let shape = t.shape.isEmpty ? "scalar" : t.shape.map(String.init).joined(separator: "×")
+            let shape = NumberFormat.shape(t.shape)
             let text = t.isFloatConvertible ? "\(shape) \(t.dtype)" : "\(t.dtype): not numeric"
             buf.put(Text.pad(text, inner.width), x: inner.x, y: inner.maxY - 1, style: theme.style(.dim))
         } else {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Number formatting for tables and text reports (JSON uses exact shortest decimals instead).
-enum NumberFormat {
+public enum NumberFormat {
     /// `digits` significant digits, switching to exponent notation for very small or large magnitudes.
     public static func sig(_ x: Double, _ digits: Int = 4) -> String {
         guard x.isFinite else { return x.isNaN ? "n/a" : (x > 0 ? "inf" : "-inf") }
@@ -18,7 +18,7 @@ enum NumberFormat {
     }
 
     /// `384×1536`.
-    static func shape(_ s: [Int]) -> String { s.isEmpty ? "scalar" : s.map(String.init).joined(separator: "×") }
+    public static func shape(_ s: [Int]) -> String { s.isEmpty ? "scalar" : s.map(String.init).joined(separator: "×") }
 
     /// An eighth-block sparkline of counts (log-scaled when `log`).
     static func sparkline(_ counts: [Int], width: Int, log: Bool = false, ascii: Bool = false) -> String {
