@@ -17,6 +17,11 @@ public struct Sweep: Sendable {
 
     public var rows: [Row]
 
+    /// The rows as people read them, by cost: fewest bits per parameter first, then the best SQNR.
+    public var rowsByCost: [Row] {
+        rows.sorted { ($0.bitsPerParam, -$0.sqnrDB) < ($1.bitsPerParam, -$1.sqnrDB) }
+    }
+
     /// Datatypes a sweep covers by default: every one.
     public static let defaultDatatypes = DataType.allCases
     /// Block sizes a sweep covers by default (fixed-block formats use their own once).

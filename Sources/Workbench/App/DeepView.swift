@@ -38,10 +38,8 @@ public struct SweepResult: Sendable {
         self.sweep = sweep
     }
 
-    /// The rows as the view lists them: fewest bits first, then the best SQNR (as `qscope sweep`).
-    public var sortedRows: [Sweep.Row] {
-        sweep.rows.sorted { ($0.bitsPerParam, -$0.sqnrDB) < ($1.bitsPerParam, -$1.sqnrDB) }
-    }
+    /// The rows as the view lists them: by cost, as `qscope sweep` prints them.
+    public var sortedRows: [Sweep.Row] { sweep.rowsByCost }
 }
 
 /// Where an activation tensor for the LLM.int8() view comes from.
@@ -101,10 +99,8 @@ public struct Int8Study: Sendable {
                            thresholds: [Float] = Int8Study.thresholds) throws(Int8DecompositionError) -> Int8Study {
         let d = try Int8Decomposition(activations: activations.values, tokens: activations.rows, weight: weight.values,
                                       outFeatures: weight.rows, inFeatures: weight.cols)
-        var colMax = [Float](repeating: 0, count: activations.cols)
-        let c = activations.cols
-        for (i, v) in activations.values.enumerated() where v.isFinite {
-            colMax[i % c] = Swift.max(colMax[i % c], abs(v))
+        let colMax = activations.values.withUnsafeBufferPointer {
+            OutlierColumns.find($0, rows: activations.rows, cols: activations.cols).columnAbsmax
         }
         return Int8Study(weight: weight.name, activations: activationsLabel, tokens: activations.rows,
                          columnAbsmax: colMax, results: d.evaluate(thresholds: thresholds))

@@ -38,7 +38,7 @@ public struct SweepRenderer: Sendable {
             return out
         case .markdown:
             var out = "| dtype | block | bits/param | SQNR dB | rel. error | max abs err | Pareto |\n|---|---|---:|---:|---:|---:|:-:|\n"
-            for r in sortedRows {
+            for r in sweep.rowsByCost {
                 out += "| \(r.config.dtype.name)\(r.config.doubleQuant ? " +dq" : "") | \(r.config.block) | \(NumberFormat.fixed(r.bitsPerParam, 3)) | \(NumberFormat.fixed(r.sqnrDB, 2)) | \(NumberFormat.sig(r.relFroErr)) | \(NumberFormat.sig(r.maxAbsErr)) | \(r.paretoOptimal ? "★" : "") |\n"
             }
             return out
@@ -46,7 +46,7 @@ public struct SweepRenderer: Sendable {
             var out = "\(file) ▸ \(tensor)\n"
             out += "dtype".padding(toLength: 20, withPad: " ", startingAt: 0) + "block".padding(toLength: 8, withPad: " ", startingAt: 0)
                 + "bits/p".leftPad(8) + "SQNR dB".leftPad(9) + "rel.err".leftPad(11) + "max err".leftPad(11) + "  pareto\n"
-            for r in sortedRows {
+            for r in sweep.rowsByCost {
                 out += (r.config.dtype.name + (r.config.doubleQuant ? " +dq" : "")).padding(toLength: 20, withPad: " ", startingAt: 0)
                     + r.config.block.description.padding(toLength: 8, withPad: " ", startingAt: 0)
                     + NumberFormat.fixed(r.bitsPerParam, 3).leftPad(8) + NumberFormat.fixed(r.sqnrDB, 2).leftPad(9)
@@ -58,10 +58,6 @@ public struct SweepRenderer: Sendable {
         }
     }
 
-    /// People read the table by cost: fewest bits first, then best SQNR.
-    var sortedRows: [Sweep.Row] {
-        sweep.rows.sorted { ($0.bitsPerParam, -$0.sqnrDB) < ($1.bitsPerParam, -$1.sqnrDB) }
-    }
 }
 
 extension String {
