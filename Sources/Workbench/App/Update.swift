@@ -124,8 +124,8 @@ public enum Update {
         case .raiseThreshold: s.outlierThreshold = min(s.outlierThreshold * 1.25, 1e6)
         case .lowerThreshold: s.outlierThreshold = max(s.outlierThreshold / 1.25, 1e-6)
         case .pin:
-            if let a = s.analysis, let t = s.openTensor {
-                s.pin = Pin(tensor: t, config: a.config, metrics: a.metrics, analysis: a)
+            if let a = s.analysis {
+                s.pin = Pin(analysis: a)
                 s.status = "pinned \(a.config.description)"
             }
         case .open:
@@ -191,7 +191,7 @@ public enum Update {
         case .inspector:
             s.inspectBlock = min(s.inspectBlock, max(0, a.quantized.grouping.blockCount - 1))
         case .comparison:
-            guard s.pin?.analysis != nil else {
+            guard s.pin != nil else {
                 s.status = "pin a configuration first (p), change it, then a compares the two"
                 return []
             }

@@ -7,13 +7,13 @@ public enum Pane: Int, CaseIterable, Sendable {
     case tensors, values, errors, metrics
 }
 
-/// A pinned baseline: the configuration and its metrics, for A/B deltas.
+/// A pinned baseline, for the metric deltas and the side-by-side view: the whole analysis, whose
+/// tensor, configuration and metrics it stands for.
 public struct Pin: Sendable {
-    public var tensor: String
-    public var config: QuantConfig
-    public var metrics: ErrorMetrics
-    /// The whole pinned analysis, for the side-by-side view.
-    public var analysis: Analysis?
+    public var analysis: Analysis
+    public var tensor: String { analysis.tensorName }
+    public var config: QuantConfig { analysis.config }
+    public var metrics: ErrorMetrics { analysis.metrics }
 }
 
 /// What the analysis cache is keyed by: the tensor and the quantization configuration.
