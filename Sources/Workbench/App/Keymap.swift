@@ -102,8 +102,8 @@ public enum Keymap {
             default: break
             }
             // The configuration keys still work inside a view (the view follows them).
-            if view != .sweep { hints += ["d/D dtype", "b/B block", "x double-quant"] }
-            hints += ["Esc back", "? help", "q quit"]
+            let configuration: [Action] = view == .sweep ? [] : [.nextDtype, .largerBlock, .toggleDoubleQuant]
+            hints += (configuration + [.close, .help, .quit]).compactMap { a in bindings.first { $0.action == a }?.hint }
         } else {
             hints = bindings.filter { ($0.scope == .anywhere || $0.scope == .panes) && $0.action != .close }.compactMap(\.hint)
         }
