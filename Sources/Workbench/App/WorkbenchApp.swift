@@ -153,41 +153,47 @@ public final class WorkbenchApp: @unchecked Sendable {
     }
 
     private func analyze(_ key: AnalysisKey, generation: Int) {
+        lock.lock()
+        let cached = cache[key]
+        lock.unlock()
+        if let hit = cached {
+            execute(Update.apply(.analyzed(generation: generation, key: key, analysis: hit), to: &state))
+            return
+        }
+        lock.lock()
+        latestRequested = generation
+        lock.unlock()
+        worker.async { [self] in
+            // A request overtaken by a newer one before it started is skipped.
             lock.lock()
-            let cached = cache[key]
+            let stale = generation != latestRequested
             lock.unlock()
-            if let hit = cached {
-                execute(Update.apply(.analyzed(generation: generation, key: key, analysis: hit), to: &state))
-                return
+            if stale { return }
+            do {
+                let tensor = try tensorNamed(key.tensor)
+                let a = try Analyzer.analyze(tensor, config: key.config, options: AnalysisOptions(bins: Self.bins))
+                remember(a, for: key)
+                post(.analyzed(generation: generation, key: key, analysis: a))
+            } catch {
+                post(.failed(generation: generation, message: "\(error)"))
             }
-            lock.lock()
-            latestRequested = generation
-            lock.unlock()
-            worker.async { [self] in
-                // A request overtaken by a newer one before it started is skipped.
-                lock.lock()
-                let stale = generation != latestRequested
-                lock.unlock()
-                if stale { return }
-                do {
-                    let tensor = try tensorNamed(key.tensor)
-                    let a = try Analyzer.analyze(tensor, config: key.config, options: AnalysisOptions(bins: Self.bins))
-                    lock.lock()
-                    cache[key] = a
-                    cacheOrder.append(key)
-                    // The newest always stays (the screen shows it).
-                    var held = cacheOrder.reduce(0) { $0 + (cache[$1]?.count ?? 0) * 5 }
-                    while cacheOrder.count > 1 && (cacheOrder.count > cacheLimit || held > cacheBytes) {
-                        let old = cacheOrder.removeFirst()
-                        held -= (cache[old]?.count ?? 0) * 5
-                        cache[old] = nil
-                    }
-                    lock.unlock()
-                    post(.analyzed(generation: generation, key: key, analysis: a))
-                } catch {
-                    post(.failed(generation: generation, message: "\(error)"))
-                }
-            }
+        }
+    }
+
+    /// Caches `a`, dropping the oldest analyses past `cacheLimit` or `cacheBytes`; the newest always
+    /// stays (the screen shows it).
+    private func remember(_ a: Analysis, for key: AnalysisKey) {
+        lock.lock()
+        defer { lock.unlock() }
+        cache[key] = a
+        cacheOrder.append(key)
+        func bytes(_ k: AnalysisKey) -> Int { (cache[k]?.count ?? 0) * 5 } // codes and dequantized values
+        var held = cacheOrder.reduce(0) { $0 + bytes($1) }
+        while cacheOrder.count > 1 && (cacheOrder.count > cacheLimit || held > cacheBytes) {
+            let old = cacheOrder.removeFirst()
+            held -= bytes(old)
+            cache[old] = nil
+        }
     }
 
     /// Loads (once) a tensor; both worker queues call it, so the cache is under the lock.
