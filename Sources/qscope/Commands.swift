@@ -215,19 +215,13 @@ struct Sweep: ParsableCommand {
 
     func run() throws {
         let dts = try dtypes.map { list in
-            try list.split(separator: ",").map { s -> DataType in
-                guard let d = DataType(name: s.trimmingCharacters(in: .whitespaces)) else {
-                    throw CLIError.usage("unknown datatype '\(s)'; choose from \(DataType.allValueStrings.joined(separator: ", "))")
-                }
-                return d
+            try commaList(list, { DataType(name: $0) }) { s in
+                CLIError.usage("unknown datatype '\(s)'; choose from \(DataType.allValueStrings.joined(separator: ", "))")
             }
         } ?? QuantCore.Sweep.defaultDatatypes
         let bs = try blocks.map { list in
-            try list.split(separator: ",").map { s -> BlockSize in
-                guard let b = BlockSize(argument: s.trimmingCharacters(in: .whitespaces)) else {
-                    throw CLIError.usage("invalid block size '\(s)': use a power of two from 16 to 4096, row, column or tensor")
-                }
-                return b
+            try commaList(list, { BlockSize(argument: $0) }) { s in
+                CLIError.usage("invalid block size '\(s)': use a power of two from 16 to 4096, row, column or tensor")
             }
         } ?? QuantCore.Sweep.defaultBlocks
         var configs = QuantCore.Sweep.configurations(datatypes: dts, blocks: bs)

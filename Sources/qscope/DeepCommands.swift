@@ -95,11 +95,8 @@ struct Int8Command: ParsableCommand {
     func parsedThresholds() throws -> [Float] {
         var ts: [Float] = [0, threshold]
         if let thresholds {
-            for part in thresholds.split(separator: ",") {
-                guard let v = Float(part.trimmingCharacters(in: .whitespaces)), v.isFinite, v >= 0 else {
-                    throw ValidationError("--thresholds takes non-negative numbers separated by commas, not '\(part)'")
-                }
-                ts.append(v)
+            ts += try commaList(thresholds, { Float($0).flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } }) { part in
+                ValidationError("--thresholds takes non-negative numbers separated by commas, not '\(part)'")
             }
         }
         return Array(Set(ts)).sorted()
@@ -157,11 +154,8 @@ struct Isolate: ParsableCommand {
 
     func parsedPercents() throws -> [Double] {
         guard let percents else { return OutlierIsolation.defaultPercents }
-        return try percents.split(separator: ",").map { part in
-            guard let v = Double(part.trimmingCharacters(in: .whitespaces)), v >= 0, v <= 100 else {
-                throw ValidationError("--percents takes numbers from 0 to 100 separated by commas, not '\(part)'")
-            }
-            return v
+        return try commaList(percents, { Double($0).flatMap { $0 >= 0 && $0 <= 100 ? $0 : nil } }) { part in
+            ValidationError("--percents takes numbers from 0 to 100 separated by commas, not '\(part)'")
         }
     }
 

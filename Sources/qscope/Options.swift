@@ -31,6 +31,15 @@ enum HelpText {
     static let exitCodes = "Exit codes: 0 success, 1 runtime failure, 2 usage error, 65 malformed or unsupported input."
 }
 
+/// A comma-separated option value (`--dtypes`, `--blocks`, `--thresholds`, `--percents`): each item,
+/// trimmed, through `item`; the first that gives nil is named in `failure`'s error.
+func commaList<T>(_ text: String, _ item: (String) -> T?, failure: (Substring) -> Error) throws -> [T] {
+    try text.split(separator: ",").map { part in
+        guard let v = item(part.trimmingCharacters(in: .whitespaces)) else { throw failure(part) }
+        return v
+    }
+}
+
 /// `--dtype`, `--block`, `--double-quant`.
 struct QuantOptions: ParsableArguments {
     @Option(name: .long, help: "Datatype (see the list below; default nf4, or a GGUF tensor's own format in the workbench).")
