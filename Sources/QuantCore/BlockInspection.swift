@@ -18,6 +18,8 @@ public struct BlockInspection: Sendable, Equatable {
 
     /// The block's index.
     public let index: Int
+    /// How many blocks the tensor has under this configuration.
+    public let blockCount: Int
     /// Flat (row-major) index of the block's first element.
     public let start: Int
     /// Distance between consecutive elements of the block (1, or `cols` for `column` grouping).
@@ -70,6 +72,7 @@ public struct BlockInspection: Sendable, Equatable {
         let dtype = q.config.dtype
         let hasScale = dtype.family != .cast
         index = block
+        blockCount = g.blockCount
         start = ext.start
         stride = ext.stride
         count = ext.length
@@ -124,9 +127,6 @@ public struct BlockInspection: Sendable, Equatable {
         case .max: return maxBlock(values: values, grouping: q.grouping)
         }
     }
-
-    /// Number of blocks of a quantization.
-    public static func blockCount(_ q: QuantizedTensor) -> Int { q.grouping.blockCount }
 
     /// The block with the largest sum of squared errors over finite inputs (the first on a tie; 0 when
     /// every error is 0). Sums are taken in Double.

@@ -39,14 +39,9 @@ struct Inspect: ParsableCommand {
         let t = try TensorLoading.load(f, try TensorLoading.pick(f, name: selection.tensor))
         let config = try quant.config()
         let selector: BlockInspection.Selector = worst ? .worst : max ? .max : .index(index ?? 0)
-        let q: QuantizedTensor
-        do { q = try Quantizer.quantize(t.values, rows: t.rows, cols: t.cols, config: config) }
-        catch { throw CLIError.usage(error.description) }
         do {
-            let block = try BlockInspection.resolve(selector, values: t.values, quantized: q)
-            let ins = try BlockInspection(values: t.values, quantized: q, block: block)
-            print(InspectRenderer(file: selection.file, tensor: t.name, config: config, blockCount: q.grouping.blockCount,
-                                  inspection: ins).render(format), terminator: "")
+            let ins = try BlockInspection.inspect(t.values, rows: t.rows, cols: t.cols, config: config, selector: selector)
+            print(InspectRenderer(file: selection.file, tensor: t.name, config: config, inspection: ins).render(format), terminator: "")
         } catch {
             throw CLIError.usage(error.description)
         }

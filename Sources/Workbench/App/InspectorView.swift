@@ -23,13 +23,14 @@ enum InspectorView {
         let (top, rest) = area.splitTop(min(6, area.height / 3))
         // The table needs 62 columns for every field; narrower screens drop fields from the right.
         let (tableArea, chartArea) = rest.splitLeft(min(63, max(rest.width / 2, rest.width - 24)))
-        renderSummary(s, ins, blockCount: n, &buf, top)
+        renderSummary(s, ins, &buf, top)
         renderTable(s, ins, &buf, tableArea)
         renderChart(s, ins, &buf, chartArea)
     }
 
     /// What the block's scale is and where it came from.
-    static func summaryLines(_ ins: BlockInspection, config: QuantConfig, blockCount: Int) -> [String] {
+    static func summaryLines(_ ins: BlockInspection) -> [String] {
+        let blockCount = ins.blockCount
         let f = WorkbenchView.fmt
         let end = ins.start + (ins.count - 1) * ins.stride
         var lines = ["block \(ins.index) of \(blockCount) (0…\(blockCount - 1)) · \(ins.count) elements, flat index \(ins.start)…\(end)"
@@ -54,11 +55,11 @@ enum InspectorView {
         return lines
     }
 
-    static func renderSummary(_ s: WorkbenchState, _ ins: BlockInspection, blockCount: Int, _ buf: inout Buffer, _ r: Rect) {
+    static func renderSummary(_ s: WorkbenchState, _ ins: BlockInspection, _ buf: inout Buffer, _ r: Rect) {
         let theme = s.theme
         let title = "block inspector · \(s.config.description)"
         let inner = WorkbenchView.panel(title, focused: true, theme).render(into: &buf, area: r, glyphs: s.glyphs)
-        for (i, line) in summaryLines(ins, config: s.config, blockCount: blockCount).prefix(inner.height).enumerated() {
+        for (i, line) in summaryLines(ins).prefix(inner.height).enumerated() {
             buf.put(line, x: inner.x + 1, y: inner.y + i, style: theme.style(i == 0 ? .accent : .text), maxWidth: inner.width - 1)
         }
     }

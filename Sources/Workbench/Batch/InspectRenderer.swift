@@ -6,14 +6,12 @@ public struct InspectRenderer: Sendable {
     public var file: String
     public var tensor: String
     public var config: QuantConfig
-    public var blockCount: Int
     public var inspection: BlockInspection
 
-    public init(file: String, tensor: String, config: QuantConfig, blockCount: Int, inspection: BlockInspection) {
+    public init(file: String, tensor: String, config: QuantConfig, inspection: BlockInspection) {
         self.file = file
         self.tensor = tensor
         self.config = config
-        self.blockCount = blockCount
         self.inspection = inspection
     }
 
@@ -33,7 +31,7 @@ public struct InspectRenderer: Sendable {
                 ("errors", .array(b.errors.map { .float($0) })),
             ]
             block += [
-                ("levels", .array(b.levels.map { .float($0) })), ("stride", .int(b.stride)), ("block_count", .int(blockCount)),
+                ("levels", .array(b.levels.map { .float($0) })), ("stride", .int(b.stride)), ("block_count", .int(b.blockCount)),
                 ("absmax", Self.opt(b.absmax)), ("min", .float(b.minimum)), ("max", .float(b.maximum)),
                 ("absmax_before_double_quant", Self.opt(b.absmaxBeforeDoubleQuant)),
                 ("absmax_after_double_quant", Self.opt(b.absmaxAfterDoubleQuant)),
@@ -60,7 +58,7 @@ public struct InspectRenderer: Sendable {
                 + rows.map { "| " + $0.joined(separator: " | ") + " |\n" }.joined()
         case .text:
             var out = "\(file) ▸ \(tensor)  \(config.description)\n"
-            for line in InspectorView.summaryLines(b, config: config, blockCount: blockCount) { out += line + "\n" }
+            for line in InspectorView.summaryLines(b) { out += line + "\n" }
             out += "\n" + "index".leftPad(10) + "x".leftPad(14) + "x÷scale".leftPad(11)
                 + (hasCodes ? "code".leftPad(6) + "level".leftPad(11) : "") + "dequantized".leftPad(14) + "error".leftPad(14) + "\n"
             for j in 0..<b.count {
