@@ -30,9 +30,8 @@ enum ComparisonView {
     static func render(_ s: WorkbenchState, _ buf: inout Buffer, _ area: Rect) {
         let theme = s.theme, g = s.glyphs
         guard let pinned = s.pin?.analysis, let current = s.analysis else {
-            let inner = WorkbenchView.panel("A/B", focused: true, theme).render(into: &buf, area: area, glyphs: g)
-            buf.put("pin a configuration with p, change it, then a compares the two", x: inner.x + 1, y: inner.y,
-                    style: theme.style(.dim), maxWidth: inner.width - 1)
+            WorkbenchView.message("pin a configuration with p, change it, then a compares the two", title: "A/B", focused: true,
+                                  s, &buf, area)
             return
         }
         let tableHeight = min(metricRows.count + 3, area.height / 2)

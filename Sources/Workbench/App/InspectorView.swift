@@ -6,18 +6,15 @@ import TUI
 /// snapped to, the decoded value and the error — as a table and as a chart with the code levels.
 enum InspectorView {
     static func render(_ s: WorkbenchState, _ buf: inout Buffer, _ area: Rect) {
-        let theme = s.theme, g = s.glyphs
         guard let a = s.analysis else {
-            let inner = WorkbenchView.panel("block inspector", focused: true, theme).render(into: &buf, area: area, glyphs: g)
-            buf.put("analysing…", x: inner.x + 1, y: inner.y, style: theme.style(.dim), maxWidth: inner.width - 1)
+            WorkbenchView.message("analysing…", title: "block inspector", focused: true, s, &buf, area)
             return
         }
         let n = a.quantized.grouping.blockCount
         let block = min(s.inspectBlock, max(0, n - 1))
         guard a.values.count == a.count, n > 0,
               let ins = try? BlockInspection(values: a.values, quantized: a.quantized, block: block) else {
-            let inner = WorkbenchView.panel("block inspector", focused: true, theme).render(into: &buf, area: area, glyphs: g)
-            buf.put("this tensor has no blocks to inspect", x: inner.x + 1, y: inner.y, style: theme.style(.dim), maxWidth: inner.width - 1)
+            WorkbenchView.message("this tensor has no blocks to inspect", title: "block inspector", focused: true, s, &buf, area)
             return
         }
         let (top, rest) = area.splitTop(min(6, area.height / 3))

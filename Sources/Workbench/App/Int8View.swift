@@ -9,9 +9,8 @@ enum Int8View {
     static func render(_ s: WorkbenchState, _ buf: inout Buffer, _ area: Rect) {
         let theme = s.theme, g = s.glyphs
         guard let study = s.int8, study.weight == s.openTensor, let current = study.result(near: s.int8Threshold) else {
-            let inner = WorkbenchView.panel("LLM.int8() decomposition", focused: true, theme).render(into: &buf, area: area, glyphs: g)
-            buf.put("multiplying \(s.openTensor ?? "the weight") by its activations in fp32, int8 and LLM.int8()…",
-                    x: inner.x + 1, y: inner.y, style: theme.style(.dim), maxWidth: inner.width - 1)
+            WorkbenchView.message("multiplying \(s.openTensor ?? "the weight") by its activations in fp32, int8 and LLM.int8()…",
+                                  title: "LLM.int8() decomposition", focused: true, s, &buf, area)
             return
         }
         let (stripArea, rest) = area.splitTop(min(7, max(4, area.height / 4)))

@@ -11,9 +11,8 @@ enum IsolationView {
     static func render(_ s: WorkbenchState, _ buf: inout Buffer, _ area: Rect) {
         let theme = s.theme, g = s.glyphs
         guard let r = s.isolation, r.key == s.currentKey else {
-            let inner = WorkbenchView.panel("outlier isolation", focused: true, theme).render(into: &buf, area: area, glyphs: g)
-            buf.put("quantizing with the top 0 … 2 % of weights kept in 16-bit…", x: inner.x + 1, y: inner.y,
-                    style: theme.style(.dim), maxWidth: inner.width - 1)
+            WorkbenchView.message("quantizing with the top 0 … 2 % of weights kept in 16-bit…", title: "outlier isolation",
+                                  focused: true, s, &buf, area)
             return
         }
         let tableWidth = min(64, max(44, area.width / 2))

@@ -9,9 +9,8 @@ enum SweepView {
     static func render(_ s: WorkbenchState, _ buf: inout Buffer, _ area: Rect) {
         let theme = s.theme, g = s.glyphs
         guard let result = s.sweep, result.tensor == s.openTensor else {
-            let inner = WorkbenchView.panel("sweep frontier", focused: true, theme).render(into: &buf, area: area, glyphs: g)
-            buf.put("sweeping every datatype × block size on \(s.openTensor ?? "the tensor")…", x: inner.x + 1, y: inner.y,
-                    style: theme.style(.dim), maxWidth: inner.width - 1)
+            WorkbenchView.message("sweeping every datatype × block size on \(s.openTensor ?? "the tensor")…", title: "sweep frontier",
+                                  focused: true, s, &buf, area)
             return
         }
         let rows = result.sortedRows

@@ -54,6 +54,12 @@ public enum WorkbenchView {
         Panel(title: title, borderStyle: theme.style(focused ? .accent : .border), titleStyle: theme.style(.title))
     }
 
+    /// A panel that holds only a dim line: what is on its way, or why there is nothing to show.
+    static func message(_ text: String, title: String, focused: Bool, _ s: WorkbenchState, _ buf: inout Buffer, _ area: Rect) {
+        let inner = panel(title, focused: focused, s.theme).render(into: &buf, area: area, glyphs: s.glyphs)
+        buf.put(text, x: inner.x + 1, y: inner.y, style: s.theme.style(.dim), maxWidth: inner.width - 1)
+    }
+
     static func renderTooSmall(_ s: WorkbenchState, _ buf: inout Buffer) {
         let lines = ["terminal too small — need \(minimumWidth)×\(minimumHeight)", "now \(s.width)×\(s.height); q quits"]
         for (i, l) in lines.enumerated() {
@@ -116,9 +122,8 @@ public enum WorkbenchView {
 
     static func renderValues(_ s: WorkbenchState, _ buf: inout Buffer, _ r: Rect, _ g: GlyphSet, _ theme: Theme) {
         guard let a = s.analysis else {
-            let inner = panel("values", focused: s.focus == .values, theme).render(into: &buf, area: r, glyphs: g)
-            let msg = s.openTensor == nil ? "Enter opens the selected tensor" : "analysing…"
-            buf.put(msg, x: inner.x + 1, y: inner.y, style: theme.style(.dim), maxWidth: inner.width - 1)
+            message(s.openTensor == nil ? "Enter opens the selected tensor" : "analysing…", title: "values",
+                    focused: s.focus == .values, s, &buf, r)
             return
         }
         let q = a.quantized
