@@ -87,9 +87,10 @@ public enum Keymap {
         bindings.first { $0.keys.contains(key) && $0.scope.applies(to: view) }?.action
     }
 
-    /// Which hints go first when the bar is too narrow (the help overlay still lists them all).
-    static let hintDropOrder = ["u isolate", "e explain", "a A/B", "m int8", "o/O outliers", "t theme", "x double-quant",
-                                "l log", "n domain", "s sweep", "i inspect", "p pin"]
+    /// Whose hints go first when the bar is too narrow (the help overlay still lists them all).
+    static let hintDropOrder: [Action] = [.show(.isolation), .show(.explanation), .show(.comparison), .show(.int8),
+                                          .raiseThreshold, .nextTheme, .toggleDoubleQuant, .toggleLog, .toggleDomain,
+                                          .show(.sweep), .show(.inspector), .pin]
 
     /// The hints shown on the panes, or inside `view` (the view's own keys first, then leaving it).
     public static func hints(in view: DeepView? = nil) -> [String] {
@@ -115,7 +116,8 @@ public enum Keymap {
     public static func hintBar(in view: DeepView? = nil, width: Int = .max) -> String {
         var hints = hints(in: view)
         func text() -> String { hints.joined(separator: "  ") }
-        for drop in hintDropOrder where text().count > width - 1 {
+        for action in hintDropOrder where text().count > width - 1 {
+            guard let drop = bindings.first(where: { $0.action == action })?.hint else { continue }
             hints.removeAll { $0 == drop }
         }
         while text().count > width - 1 && hints.count > 2 {
