@@ -30,22 +30,24 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
-        .target(name: "TensorIO", dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")]),
-        .target(name: "QuantCore", dependencies: ["TensorIO"], swiftSettings: engineFlags),
-        .target(name: "TUI", dependencies: ["QuantCore", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "TensorCore", swiftSettings: engineFlags),
+        .target(name: "TensorIO", dependencies: ["TensorCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .target(name: "QuantCore", dependencies: ["TensorCore"], swiftSettings: engineFlags),
+        .target(name: "TUI", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "Terminal", dependencies: ["CNcurses", "TUI"]),
-        .target(name: "Workbench", dependencies: ["QuantCore", "TensorIO", "TUI", "Terminal"]),
+        .target(name: "Reports", dependencies: ["QuantCore", "TensorCore", "TensorIO", "TUI"]),
+        .target(name: "Workbench", dependencies: ["QuantCore", "Reports", "TensorCore", "TensorIO", "TUI", "Terminal"]),
         .executableTarget(
             name: "qscope",
             dependencies: [
-                "Workbench", "QuantCore", "TensorIO", "TUI",
+                "Workbench", "Reports", "QuantCore", "TensorCore", "TensorIO", "TUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore", "TensorIO"]),
-        .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"]),
+        .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore", "TensorCore", "TensorIO"]),
+        .testTarget(name: "TensorIOTests", dependencies: ["TensorCore", "TensorIO"]),
         .testTarget(name: "TUITests", dependencies: ["TUI"]),
-        .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "QuantCore", "TensorIO", "TUI", "Terminal"]),
-        .testTarget(name: "qscopeTests", dependencies: ["QuantCore", "TensorIO"]),
+        .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "Reports", "QuantCore", "TensorCore", "TensorIO", "TUI", "Terminal"]),
+        .testTarget(name: "qscopeTests", dependencies: ["QuantCore", "TensorCore", "TensorIO"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 import ZIPFoundation
 
 /// An opened tensor file: its index (names, dtypes, shapes) and lazy access to each tensor.
@@ -240,4 +241,9 @@ public final class TensorFile: @unchecked Sendable {
         if let dot = last.lastIndex(of: "."), dot != last.startIndex { return String(last[..<dot]) }
         return last
     }
+}
+
+/// The container formats qscope reads.
+public enum TensorFileFormat: String, Sendable {
+    case safetensors, npy, npz, gguf, sharded
 }

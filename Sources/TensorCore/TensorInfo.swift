@@ -29,8 +29,3 @@ public struct TensorInfo: Sendable, Equatable {
         self.isFloatConvertible = isFloatConvertible
     }
 }
-
-/// The container formats qscope reads.
-public enum TensorFileFormat: String, Sendable {
-    case safetensors, npy, npz, gguf, sharded
-}

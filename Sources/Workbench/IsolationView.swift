@@ -55,7 +55,7 @@ enum IsolationView {
             let text = Text.padLeft(String(format: "%g", row.percent), 7) + Text.padLeft("\(row.kept)", 9)
                 + Text.padLeft(String(format: "%.3f", row.bitsPerParam), 8)
                 + Text.padLeft(row.sqnrDB.isFinite ? String(format: "%.2f", row.sqnrDB) : "inf", 8)
-                + Text.padLeft(WorkbenchView.fmt(row.relFroErr), 10) + Text.padLeft(WorkbenchView.fmt(row.maxAbsErr), 10)
+                + Text.padLeft(NumberFormat.compact(row.relFroErr), 10) + Text.padLeft(NumberFormat.compact(row.maxAbsErr), 10)
             buf.put(text, x: inner.x, y: inner.y + 1 + i, style: theme.style(i == 0 ? .dim : .text), maxWidth: inner.width)
         }
     }

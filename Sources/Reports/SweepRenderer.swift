@@ -1,4 +1,5 @@
 import QuantCore
+import TUI
 
 /// Renders a sweep: one row per configuration, Pareto-optimal rows marked.
 public struct SweepRenderer: Sendable {
@@ -39,7 +40,7 @@ public struct SweepRenderer: Sendable {
         case .markdown:
             var out = "| dtype | block | bits/param | SQNR dB | rel. error | max abs err | Pareto |\n|---|---|---:|---:|---:|---:|:-:|\n"
             for r in sweep.rowsByCost {
-                out += "| \(r.config.dtype.name)\(r.config.doubleQuant ? " +dq" : "") | \(r.config.block) | \(NumberFormat.fixed(r.bitsPerParam, 3)) | \(NumberFormat.fixed(r.sqnrDB, 2)) | \(NumberFormat.sig(r.relFroErr)) | \(NumberFormat.sig(r.maxAbsErr)) | \(r.paretoOptimal ? "★" : "") |\n"
+                out += "| \(r.config.dtype.name)\(r.config.doubleQuant ? " +dq" : "") | \(r.config.block) | \(NumberFormat.fixed(r.bitsPerParam, 3)) | \(NumberFormat.fixed(r.sqnrDB, 2)) | \(NumberFormat.compact(r.relFroErr)) | \(NumberFormat.compact(r.maxAbsErr)) | \(r.paretoOptimal ? "★" : "") |\n"
             }
             return out
         case .text:
@@ -50,7 +51,7 @@ public struct SweepRenderer: Sendable {
                 out += (r.config.dtype.name + (r.config.doubleQuant ? " +dq" : "")).padding(toLength: 20, withPad: " ", startingAt: 0)
                     + r.config.block.description.padding(toLength: 8, withPad: " ", startingAt: 0)
                     + NumberFormat.fixed(r.bitsPerParam, 3).leftPad(8) + NumberFormat.fixed(r.sqnrDB, 2).leftPad(9)
-                    + NumberFormat.sig(r.relFroErr).leftPad(11) + NumberFormat.sig(r.maxAbsErr).leftPad(11)
+                    + NumberFormat.compact(r.relFroErr).leftPad(11) + NumberFormat.compact(r.maxAbsErr).leftPad(11)
                     + (r.paretoOptimal ? "  ★" : "") + "\n"
             }
             out += "★ Pareto-optimal: no other row has fewer bits per parameter and a higher SQNR.\n"

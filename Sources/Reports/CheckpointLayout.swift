@@ -1,4 +1,6 @@
 import QuantCore
+import TUI
+import TensorCore
 import TensorIO
 
 /// The safetensors entries `qscope quantize` writes for one quantized tensor.

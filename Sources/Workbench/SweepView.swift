@@ -54,7 +54,7 @@ enum SweepView {
         if caption.height > 0, rows.indices.contains(selected) {
             let r = rows[selected]
             let line1 = "\(r.config.description): \(String(format: "%.3f", r.bitsPerParam)) bits/param, SQNR "
-                + (r.sqnrDB.isFinite ? String(format: "%.2f dB", r.sqnrDB) : "inf") + ", rel. error \(WorkbenchView.fmt(r.relFroErr))"
+                + (r.sqnrDB.isFinite ? String(format: "%.2f dB", r.sqnrDB) : "inf") + ", rel. error \(NumberFormat.compact(r.relFroErr))"
                 + (r.paretoOptimal ? " · on the frontier" : "")
             buf.put(line1, x: caption.x, y: caption.y, style: theme.style(.text), maxWidth: caption.width)
             buf.put(frontierSummary(frontier), x: caption.x, y: caption.y + 1, style: theme.style(.dim), maxWidth: caption.width)

@@ -1,4 +1,5 @@
 import QuantCore
+import TUI
 
 /// One tensor's line in `qscope scan`.
 public struct ScanRow: Sendable {
@@ -79,7 +80,7 @@ public struct ScanRenderer: Sendable {
         case .markdown:
             var out = "| tensor | shape | dtype | SQNR dB | rel. error | max err | outlier cols |\n|---|---|---|---:|---:|---:|---:|\n"
             for r in rows {
-                out += "| \(r.name) | \(NumberFormat.shape(r.shape)) | \(r.sourceDType) | \(NumberFormat.fixed(r.metrics.sqnrDB, 2)) | \(NumberFormat.sig(r.metrics.relFroErr)) | \(NumberFormat.sig(r.metrics.maxAbsErr)) | \(r.outlierColumns) |\n"
+                out += "| \(r.name) | \(NumberFormat.shape(r.shape)) | \(r.sourceDType) | \(NumberFormat.fixed(r.metrics.sqnrDB, 2)) | \(NumberFormat.compact(r.metrics.relFroErr)) | \(NumberFormat.compact(r.metrics.maxAbsErr)) | \(r.outlierColumns) |\n"
             }
             return out
         case .text:
@@ -91,8 +92,8 @@ public struct ScanRenderer: Sendable {
                 let name = r.name.count > width ? String(r.name.prefix(width - 1)) + "…" : r.name
                 out += name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
                     + NumberFormat.shape(r.shape).padding(toLength: 12, withPad: " ", startingAt: 0)
-                    + NumberFormat.fixed(r.metrics.sqnrDB, 2).leftPad(9) + NumberFormat.sig(r.metrics.relFroErr).leftPad(11)
-                    + NumberFormat.sig(r.metrics.maxAbsErr).leftPad(11) + String(r.outlierColumns).leftPad(10) + "\n"
+                    + NumberFormat.fixed(r.metrics.sqnrDB, 2).leftPad(9) + NumberFormat.compact(r.metrics.relFroErr).leftPad(11)
+                    + NumberFormat.compact(r.metrics.maxAbsErr).leftPad(11) + String(r.outlierColumns).leftPad(10) + "\n"
             }
             for s in skipped { out += "skipped \(s.name): \(s.reason)\n" }
             return out

@@ -1,4 +1,5 @@
 import QuantCore
+import TUI
 
 /// Renders outlier isolation (`qscope isolate`): per kept percentage, the bits per parameter (kept
 /// values and their indices counted) and the error of the result.
@@ -39,7 +40,7 @@ public struct IsolationRenderer: Sendable {
             var out = "| kept % | weights | bits/param | SQNR dB | rel. error | max abs err |\n|---:|---:|---:|---:|---:|---:|\n"
             for r in rows {
                 out += "| \(JSONValue.double(r.percent).serialized()) | \(r.kept) | \(NumberFormat.fixed(r.bitsPerParam, 3)) | "
-                    + "\(NumberFormat.fixed(r.sqnrDB, 2)) | \(NumberFormat.sig(r.relFroErr)) | \(NumberFormat.sig(r.maxAbsErr)) |\n"
+                    + "\(NumberFormat.fixed(r.sqnrDB, 2)) | \(NumberFormat.compact(r.relFroErr)) | \(NumberFormat.compact(r.maxAbsErr)) |\n"
             }
             return out
         case .text:
@@ -50,7 +51,7 @@ public struct IsolationRenderer: Sendable {
             for r in rows {
                 out += JSONValue.double(r.percent).serialized().leftPad(7) + "\(r.kept)".leftPad(10)
                     + NumberFormat.fixed(r.bitsPerParam, 3).leftPad(9) + NumberFormat.fixed(r.sqnrDB, 2).leftPad(9)
-                    + NumberFormat.sig(r.relFroErr).leftPad(11) + NumberFormat.sig(r.maxAbsErr).leftPad(11) + "\n"
+                    + NumberFormat.compact(r.relFroErr).leftPad(11) + NumberFormat.compact(r.maxAbsErr).leftPad(11) + "\n"
             }
             return out
         }

@@ -1,5 +1,6 @@
 import Foundation
 import QuantCore
+import Reports
 import TUI
 
 /// The explanation panel (`e`): the current datatype, block, double quantization, metrics and codes,

@@ -1,4 +1,5 @@
 import QuantCore
+import TUI
 
 /// Renders one inspected block (`qscope inspect`): its scale, then every element with its normalised
 /// value, code, level, dequantized value and error.
@@ -58,7 +59,7 @@ public struct InspectRenderer: Sendable {
                 + rows.map { "| " + $0.joined(separator: " | ") + " |\n" }.joined()
         case .text:
             var out = "\(file) ▸ \(tensor)  \(config.description)\n"
-            for line in InspectorView.summaryLines(b) { out += line + "\n" }
+            for line in BlockSummary.lines(b) { out += line + "\n" }
             out += "\n" + "index".leftPad(10) + "x".leftPad(14) + "x÷scale".leftPad(11)
                 + (hasCodes ? "code".leftPad(6) + "level".leftPad(11) : "") + "dequantized".leftPad(14) + "error".leftPad(14) + "\n"
             for j in 0..<b.count {

@@ -1,5 +1,6 @@
 import Foundation
 import QuantCore
+import TUI
 
 /// Explanations for a student (`e` in the workbench, `qscope explain`): what the current datatype
 /// does, what its scale costs, and what every metric on screen means — each with the numbers of this
@@ -23,12 +24,7 @@ public struct Explanation: Sendable {
         sections = out
     }
 
-    static func f(_ x: Double) -> String {
-        guard x.isFinite else { return x.isNaN ? "n/a" : (x > 0 ? "∞" : "-∞") }
-        if x == 0 { return "0" }
-        let m = abs(x)
-        return m < 1e-3 || m >= 1e5 ? String(format: "%.3g", x) : String(format: "%.4g", x)
-    }
+    static func f(_ x: Double) -> String { NumberFormat.compact(x) }
 
     static func list(_ v: [Float], digits: Int = 3) -> String {
         v.map { $0 == 0 ? "0" : String(format: "%.\(digits)g", $0) }.joined(separator: ", ")

@@ -1,6 +1,7 @@
 import QuantCore
-import Terminal
+import Reports
 import TUI
+import Terminal
 
 /// Messages the loop feeds into `update`.
 public enum Message: Sendable {

@@ -1,6 +1,8 @@
 import QuantCore
-import TensorIO
+import Reports
 import TUI
+import TensorCore
+import TensorIO
 
 /// Which pane has the keyboard.
 public enum Pane: Int, CaseIterable, Sendable {

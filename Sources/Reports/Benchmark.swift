@@ -1,8 +1,8 @@
 import Foundation
 import QuantCore
-import TensorIO
-import Terminal
 import TUI
+import TensorCore
+import TensorIO
 
 /// `qscope bench`: times the engine's kernels on a deterministic synthetic tensor.
 ///
@@ -34,16 +34,21 @@ public struct Benchmark: Sendable {
     public var cases: [Case]
     /// Where the `list` benchmark writes its temporary file.
     public var scratchDirectory: URL
+    /// The workbench's key-to-frame case, given by the caller that links the workbench: it prepares
+    /// the state for the bench tensor and returns one timed iteration.
+    public var keyToFrame: (@Sendable (Tensor, AnalysisOptions) throws -> () -> Void)?
 
     public init(rows: Int = 4096, cols: Int = 4096, threads: Int = Parallel.defaultThreads, runs: Int = 5,
                 cases: [Case] = Benchmark.defaultCases,
-                scratchDirectory: URL = FileManager.default.temporaryDirectory) {
+                scratchDirectory: URL = FileManager.default.temporaryDirectory,
+                keyToFrame: (@Sendable (Tensor, AnalysisOptions) throws -> () -> Void)? = nil) {
         self.rows = rows
         self.cols = cols
         self.threads = threads
         self.runs = runs
         self.cases = cases
         self.scratchDirectory = scratchDirectory
+        self.keyToFrame = keyToFrame
     }
 
     /// One timed operation: median and minimum in milliseconds, and the input bytes it read.
@@ -102,8 +107,10 @@ public struct Benchmark: Sendable {
         progress("list")
         timings.append(try timeList(tensor))
 
-        progress("key_to_frame")
-        timings.append(try timeKeyToFrame(tensor, options: options))
+        if let keyToFrame {
+            progress("key_to_frame")
+            timings.append(time("key_to_frame", bytes: inputBytes, try keyToFrame(tensor, options)))
+        }
 
         return Report(rows: rows, cols: cols, threads: threads, runs: runs, cpu: Self.cpuName(),
                       cores: ProcessInfo.processInfo.activeProcessorCount, timings: timings)
@@ -118,25 +125,6 @@ public struct Benchmark: Sendable {
         defer { try? FileManager.default.removeItem(atPath: path) }
         return time("list", bytes: 0) {
             _ = try? TensorFile.open(path).tensors.count
-        }
-    }
-
-    /// The workbench's answer to a key: `update` turns `b` (next larger block) into an analysis request, the analysis
-    /// runs (no cache), `update` takes the result, and the view renders a 120×40 frame.
-    func timeKeyToFrame(_ tensor: Tensor, options: AnalysisOptions) throws -> Timing {
-        let info = TensorInfo(name: tensor.name, dtype: "F32", shape: [rows, cols], count: rows * cols,
-                              byteCount: rows * cols * 4, isFloatConvertible: true)
-        var start = WorkbenchState(file: "bench", tensors: [info])
-        start.openTensor = tensor.name
-        start.analysis = try Analyzer.analyze(tensor, config: start.config, options: options)
-        return time("key_to_frame", bytes: rows * cols * 4) {
-            var s = start
-            for case .analyze(let key, let generation) in Update.apply(.key(.char("b")), to: &s) {
-                if let a = try? Analyzer.analyze(tensor, config: key.config, options: options) {
-                    _ = Update.apply(.analyzed(generation: generation, key: key, analysis: a), to: &s)
-                }
-            }
-            _ = WorkbenchView.render(s)
         }
     }
 

@@ -1,8 +1,10 @@
 import Foundation
 import QuantCore
+import Reports
+import TUI
+import TensorCore
 import TensorIO
 import Terminal
-import TUI
 
 /// Runs the workbench: the terminal loop, background analysis, the cache.
 ///

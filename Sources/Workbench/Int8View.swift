@@ -28,7 +28,7 @@ enum Int8View {
                 .render(into: &buf, area: strip, glyphs: g)
             let cols = current.outlierColumns
             let top = cols.sorted { study.columnAbsmax[$0] > study.columnAbsmax[$1] }.prefix(10)
-                .map { "\($0): \(WorkbenchView.fmt(Double(study.columnAbsmax[$0])))" }
+                .map { "\($0): \(NumberFormat.compact(Double(study.columnAbsmax[$0])))" }
             let text = t > 0 ? "\(cols.count) column\(cols.count == 1 ? "" : "s") ≥ \(String(format: "%g", t)) kept in 16-bit"
                 + (top.isEmpty ? "" : ": " + top.joined(separator: "   ")) : "threshold off: every column in int8"
             buf.put(text, x: list.x, y: list.y, style: theme.style(.outlier), maxWidth: list.width)
@@ -49,8 +49,8 @@ enum Int8View {
                 let r = rows[i]
                 let text = Text.padLeft(r.threshold > 0 ? String(format: "%g", r.threshold) : "off", 10)
                     + Text.padLeft("\(r.outlierColumns.count)", 13) + Text.padLeft(String(format: "%.2f %%", r.fraction16Bit * 100), 9)
-                    + Text.padLeft(WorkbenchView.fmt(r.int8Vectorwise.relFroErr), 14) + Text.padLeft(WorkbenchView.fmt(r.llmInt8.relFroErr), 12)
-                    + Text.padLeft(WorkbenchView.fmt(r.int8Vectorwise.maxAbsErr), 11) + Text.padLeft(WorkbenchView.fmt(r.llmInt8.maxAbsErr), 11)
+                    + Text.padLeft(NumberFormat.compact(r.int8Vectorwise.relFroErr), 14) + Text.padLeft(NumberFormat.compact(r.llmInt8.relFroErr), 12)
+                    + Text.padLeft(NumberFormat.compact(r.int8Vectorwise.maxAbsErr), 11) + Text.padLeft(NumberFormat.compact(r.llmInt8.maxAbsErr), 11)
                 buf.put(Text.pad(text, tin.width), x: tin.x, y: tin.y + 1 + line,
                         style: theme.style(i == sel ? .selection : .text), maxWidth: tin.width)
             }
@@ -64,7 +64,7 @@ enum Int8View {
 
     /// Two sentences on the current threshold, with the numbers.
     static func summary(_ r: Int8Decomposition.Result) -> [String] {
-        let f = WorkbenchView.fmt
+        let f = NumberFormat.compact
         let plain = r.int8Vectorwise.relFroErr, mixed = r.llmInt8.relFroErr
         guard r.threshold > 0 else {
             return ["threshold off: LLM.int8() is plain int8 vector-wise here (rel. error \(f(plain)))",

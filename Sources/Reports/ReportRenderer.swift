@@ -1,4 +1,5 @@
 import QuantCore
+import TUI
 
 /// Renders one analysis as `qscope report` prints it.
 ///
@@ -82,14 +83,14 @@ public struct ReportRenderer: Sendable {
         lines.append("config   \(a.config.dtype.name) · block \(a.config.block) · double quant \(a.config.doubleQuant ? "on" : "off")")
         lines.append("         \(a.config.dtype.summary)")
         lines.append("")
-        lines.append("stats    mean \(NumberFormat.sig(s.mean))  std \(NumberFormat.sig(s.std))  min \(NumberFormat.sig(s.min))  max \(NumberFormat.sig(s.max))  absmax \(NumberFormat.sig(s.absmax))  kurtosis \(NumberFormat.sig(s.kurtosis, 3))  nan \(s.nanCount)  inf \(s.infCount)")
+        lines.append("stats    mean \(NumberFormat.compact(s.mean))  std \(NumberFormat.compact(s.std))  min \(NumberFormat.compact(s.min))  max \(NumberFormat.compact(s.max))  absmax \(NumberFormat.compact(s.absmax))  kurtosis \(NumberFormat.compact(s.kurtosis))  nan \(s.nanCount)  inf \(s.infCount)")
         lines.append("")
         lines.append("metrics")
         let rows: [(String, String)] = [
             ("SQNR", NumberFormat.fixed(m.sqnrDB, 2) + " dB"),
-            ("MSE", NumberFormat.sig(m.mse)), ("RMSE", NumberFormat.sig(m.rmse)), ("MAE", NumberFormat.sig(m.mae)),
-            ("max |err|", NumberFormat.sig(m.maxAbsErr)), ("cosine", NumberFormat.fixed(m.cosine, 6)),
-            ("rel. error", NumberFormat.sig(m.relFroErr)), ("bits/param", NumberFormat.fixed(m.bitsPerParam, 4)),
+            ("MSE", NumberFormat.compact(m.mse)), ("RMSE", NumberFormat.compact(m.rmse)), ("MAE", NumberFormat.compact(m.mae)),
+            ("max |err|", NumberFormat.compact(m.maxAbsErr)), ("cosine", NumberFormat.fixed(m.cosine, 6)),
+            ("rel. error", NumberFormat.compact(m.relFroErr)), ("bits/param", NumberFormat.fixed(m.bitsPerParam, 4)),
             ("bytes", String(m.bytes)),
             ("codes used", a.config.dtype.hasCodes ? "\(m.codesUsed) of \(a.quantized.codebook.codeCount)" : "\(m.codesUsed) distinct values"),
             ("entropy", NumberFormat.fixed(m.codeEntropyBits, 3) + " bits"),
@@ -98,10 +99,10 @@ public struct ReportRenderer: Sendable {
         if m.excluded > 0 { lines.append("  (\(m.excluded) non-finite inputs left out of the metrics)") }
         lines.append("")
         let o = a.outliers
-        lines.append("outlier columns (\(o.rule); median \(NumberFormat.sig(Double(o.median)))): \(o.columns.count)")
+        lines.append("outlier columns (\(o.rule); median \(NumberFormat.compact(Double(o.median)))): \(o.columns.count)")
         for c in o.columns.prefix(10) {
             lines.append("  col \(c.index)".padding(toLength: 12, withPad: " ", startingAt: 0)
-                         + "absmax \(NumberFormat.sig(Double(c.absmax)))  \(NumberFormat.fixed(c.ratio, 1))× median")
+                         + "absmax \(NumberFormat.compact(Double(c.absmax)))  \(NumberFormat.fixed(c.ratio, 1))× median")
         }
         if o.columns.count > 10 { lines.append("  … \(o.columns.count - 10) more") }
         lines.append("")
@@ -111,7 +112,7 @@ public struct ReportRenderer: Sendable {
                                             ("error", a.errorHistogram)]
         let width = hists.map(\.0.count).max() ?? 0
         for (label, h) in hists {
-            let range = "[\(NumberFormat.sig(h.lower)), \(NumberFormat.sig(h.upper))]"
+            let range = "[\(NumberFormat.compact(h.lower)), \(NumberFormat.compact(h.upper))]"
             lines.append("  " + label.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
                          + range.padding(toLength: 22, withPad: " ", startingAt: 0) + NumberFormat.sparkline(h.counts, width: 64, log: true))
         }
@@ -142,7 +143,7 @@ public struct ReportRenderer: Sendable {
         for (k, v) in statPairs { out += "| \(k) | \(v.serialized(pretty: false)) |\n" }
         out += "\nOutlier columns (\(a.outliers.rule)): \(a.outliers.columns.count)"
         if !a.outliers.columns.isEmpty {
-            out += " — " + a.outliers.columns.prefix(10).map { "\($0.index) (\(NumberFormat.sig(Double($0.absmax))))" }.joined(separator: ", ")
+            out += " — " + a.outliers.columns.prefix(10).map { "\($0.index) (\(NumberFormat.compact(Double($0.absmax))))" }.joined(separator: ", ")
         }
         return out + "\n"
     }

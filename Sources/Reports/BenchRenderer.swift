@@ -1,4 +1,5 @@
 import QuantCore
+import TUI
 
 /// Renders a benchmark report: a table for people, the contract's JSON for scripts.
 public struct BenchRenderer: Sendable {

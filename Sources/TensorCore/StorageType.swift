@@ -25,7 +25,7 @@ public enum StorageType: Sendable, Equatable {
     }
 
     /// Converts `count` elements from raw bytes into `out`, swapping bytes when `bigEndian`.
-    func convert(_ raw: UnsafeRawBufferPointer, count: Int, bigEndian: Bool, into out: UnsafeMutableBufferPointer<Float>) {
+    package func convert(_ raw: UnsafeRawBufferPointer, count: Int, bigEndian: Bool, into out: UnsafeMutableBufferPointer<Float>) {
         @inline(__always) func load<T: FixedWidthInteger>(_ i: Int, _: T.Type) -> T {
             let v = raw.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self)
             return bigEndian ? T(bigEndian: v) : T(littleEndian: v)
@@ -49,17 +49,11 @@ public enum StorageType: Sendable, Equatable {
         }
     }
 
-    /// OCP FP8 E4M3 (E4M3FN): bias 7, no infinity, S.1111.111 is NaN.
-    static let e4m3Table: [Float] = (0..<256).map { b in
-        let sign: Float = b & 0x80 != 0 ? -1 : 1
-        let e = (b >> 3) & 0xF, m = b & 7
-        if e == 15 && m == 7 { return .nan }
-        let v = e == 0 ? Float(m) / 8 * 0x1p-6 : (1 + Float(m) / 8) * Float(sign: .plus, exponent: e - 7, significand: 1)
-        return sign * v
-    }
+    /// OCP FP8 E4M3 (E4M3FN): bias 7, no infinity, S.1111.111 is NaN — the element format's own table.
+    package static let e4m3Table: [Float] = ElementFormat.e4m3.codeValues
 
     /// OCP FP8 E5M2: IEEE-like, bias 15, with infinities and NaNs.
-    static let e5m2Table: [Float] = (0..<256).map { b in
+    package static let e5m2Table: [Float] = (0..<256).map { b in
         HalfPrecision.float(fromHalfBits: UInt16(b) << 8)
     }
 }

@@ -71,7 +71,7 @@ public enum GGMLType: UInt32, Sendable, CaseIterable {
     }
 
     /// Dequantizes `blocks` whole blocks from `raw` into `out`.
-    func dequantize(_ raw: UnsafeRawBufferPointer, blocks: Int, into out: UnsafeMutablePointer<Float>) {
+    public func dequantize(_ raw: UnsafeRawBufferPointer, blocks: Int, into out: UnsafeMutablePointer<Float>) {
         let (qk, size) = blockLayout
         @inline(__always) func f16(_ b: Int, _ o: Int) -> Float {
             HalfPrecision.float(fromHalfBits: UInt16(raw[b * size + o]) | UInt16(raw[b * size + o + 1]) << 8)

@@ -1,4 +1,5 @@
 import QuantCore
+import TUI
 
 /// Renders the LLM.int8() study (`qscope int8`): for each threshold, the input features kept in 16-bit
 /// and the output error of plain int8 vector-wise and of the decomposition against fp32.
@@ -54,22 +55,22 @@ public struct Int8Renderer: Sendable {
                 + "|---:|---:|---:|---:|---:|---:|---:|\n"
             for r in rows {
                 out += "| \(label(r.threshold)) | \(r.outlierColumns.count) | \(NumberFormat.fixed(r.fraction16Bit * 100, 2)) % | "
-                    + "\(NumberFormat.sig(r.int8Vectorwise.relFroErr)) | \(NumberFormat.sig(r.llmInt8.relFroErr)) | "
-                    + "\(NumberFormat.sig(r.int8Vectorwise.maxAbsErr)) | \(NumberFormat.sig(r.llmInt8.maxAbsErr)) |\n"
+                    + "\(NumberFormat.compact(r.int8Vectorwise.relFroErr)) | \(NumberFormat.compact(r.llmInt8.relFroErr)) | "
+                    + "\(NumberFormat.compact(r.int8Vectorwise.maxAbsErr)) | \(NumberFormat.compact(r.llmInt8.maxAbsErr)) |\n"
             }
             return out
         case .text:
             var out = "\(file): Y = X·Wᵀ with X = \(study.activations) (\(study.tokens)×\(inFeatures)), "
                 + "W = \(study.weight) (\(outFeatures)×\(inFeatures)); errors against fp32\n"
-            out += "activation absmax \(NumberFormat.sig(Double(study.columnAbsmax.max() ?? 0)))\n\n"
+            out += "activation absmax \(NumberFormat.compact(Double(study.columnAbsmax.max() ?? 0)))\n\n"
             out += "threshold".leftPad(10) + "16-bit cols".leftPad(13) + "share".leftPad(9) + "int8 rel.err".leftPad(14)
                 + "LLM.int8()".leftPad(12) + "int8 max".leftPad(11) + "LLM max".leftPad(11) + "  columns\n"
             for r in rows {
                 let cols = r.outlierColumns.prefix(8).map(String.init).joined(separator: ",") + (r.outlierColumns.count > 8 ? ",…" : "")
                 out += label(r.threshold).leftPad(10) + "\(r.outlierColumns.count)".leftPad(13)
                     + (NumberFormat.fixed(r.fraction16Bit * 100, 2) + " %").leftPad(9)
-                    + NumberFormat.sig(r.int8Vectorwise.relFroErr).leftPad(14) + NumberFormat.sig(r.llmInt8.relFroErr).leftPad(12)
-                    + NumberFormat.sig(r.int8Vectorwise.maxAbsErr).leftPad(11) + NumberFormat.sig(r.llmInt8.maxAbsErr).leftPad(11)
+                    + NumberFormat.compact(r.int8Vectorwise.relFroErr).leftPad(14) + NumberFormat.compact(r.llmInt8.relFroErr).leftPad(12)
+                    + NumberFormat.compact(r.int8Vectorwise.maxAbsErr).leftPad(11) + NumberFormat.compact(r.llmInt8.maxAbsErr).leftPad(11)
                     + "  " + cols + "\n"
             }
             out += "Columns of X with any |x| ≥ threshold go through fp16 (and the matching columns of W); the rest through int8 "

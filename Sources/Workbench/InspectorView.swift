@@ -1,5 +1,6 @@
 import Foundation
 import QuantCore
+import Reports
 import TUI
 
 /// The block inspector (`i`): one block laid open — its scale, every value normalised, the code it
@@ -26,37 +27,11 @@ enum InspectorView {
     }
 
     /// What the block's scale is and where it came from.
-    static func summaryLines(_ ins: BlockInspection) -> [String] {
-        let blockCount = ins.blockCount
-        let f = WorkbenchView.fmt
-        let end = ins.start + (ins.count - 1) * ins.stride
-        var lines = ["block \(ins.index) of \(blockCount) (0…\(blockCount - 1)) · \(ins.count) elements, flat index \(ins.start)…\(end)"
-                     + (ins.isContiguous ? "" : " step \(ins.stride)")]
-        var scale = "min \(f(Double(ins.minimum)))  max \(f(Double(ins.maximum)))"
-        if let m = ins.absmax { scale += "  absmax \(f(Double(m)))" }
-        if let sc = ins.scale { scale += "  scale (x ÷ this) \(f(Double(sc)))" }
-        if let z = ins.zeroPoint { scale += "  zero point \(f(Double(z)))" }
-        lines.append(scale)
-        if let before = ins.absmaxBeforeDoubleQuant, let after = ins.absmaxAfterDoubleQuant {
-            let rel = before == 0 ? 0 : Double(after - before) / Double(before)
-            lines.append("double quant: absmax \(f(Double(before))) → \(f(Double(after))) after its own 8-bit quantization ("
-                         + String(format: "%+.3f %%", rel * 100) + "); codes are chosen with the first, decoded with the second")
-        }
-        let errs = ins.errors.map { Double(abs($0)) }.filter(\.isFinite)
-        let worst = errs.indices.max { errs[$0] < errs[$1] }
-        let sse = errs.reduce(0) { $0 + $1 * $1 }
-        var e = "block squared error \(f(sse))"
-        if let w = worst { e += "  largest |err| \(f(errs[w])) at element \(w) (flat \(ins.start + w * ins.stride))" }
-        if !ins.codes.isEmpty { e += "  codes used \(Set(ins.codes).count)" }
-        lines.append(e)
-        return lines
-    }
-
     static func renderSummary(_ s: WorkbenchState, _ ins: BlockInspection, _ buf: inout Buffer, _ r: Rect) {
         let theme = s.theme
         let title = "block inspector · \(s.config.description)"
         let inner = WorkbenchView.panel(title, focused: true, theme).render(into: &buf, area: r, glyphs: s.glyphs)
-        for (i, line) in summaryLines(ins).prefix(inner.height).enumerated() {
+        for (i, line) in BlockSummary.lines(ins).prefix(inner.height).enumerated() {
             buf.put(line, x: inner.x + 1, y: inner.y + i, style: theme.style(i == 0 ? .accent : .text), maxWidth: inner.width - 1)
         }
     }
@@ -99,8 +74,8 @@ enum InspectorView {
         let hi = Double(max(levels.last ?? 1, finite.max() ?? 1, 0))
         let h = inner.height, top = inner.y
         func row(_ v: Double) -> Int { min(h - 1, max(0, Int(((hi - v) / max(hi - lo, 1e-12) * Double(h - 1)).rounded()))) }
-        buf.put(Text.padLeft(HistogramWidget.label(hi), gutter - 1), x: inner.x, y: top, style: theme.style(.dim))
-        buf.put(Text.padLeft(HistogramWidget.label(lo), gutter - 1), x: inner.x, y: top + h - 1, style: theme.style(.dim))
+        buf.put(Text.padLeft(NumberFormat.format(hi, .axis), gutter - 1), x: inner.x, y: top, style: theme.style(.dim))
+        buf.put(Text.padLeft(NumberFormat.format(lo, .axis), gutter - 1), x: inner.x, y: top + h - 1, style: theme.style(.dim))
         if row(0) != 0 && row(0) != h - 1 { buf.put(Text.padLeft("0", gutter - 1), x: inner.x, y: top + row(0), style: theme.style(.dim)) }
         let x0 = inner.x + gutter
         let width = min(shown, inner.width - gutter)
@@ -128,10 +103,5 @@ enum InspectorView {
         }
     }
 
-    static func num(_ v: Float, _ digits: Int = 5) -> String {
-        guard v.isFinite else { return v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf") }
-        if v == 0 { return "0" }
-        let a = abs(v)
-        return a < 1e-3 || a >= 1e5 ? String(format: "%.2e", v) : String(format: "%.\(digits)g", v)
-    }
+    static func num(_ v: Float, _ digits: Int = 5) -> String { NumberFormat.compact(Double(v)) }
 }

@@ -15,12 +15,12 @@ enum ComparisonView {
 
     static let metricRows: [MetricRow] = [
         MetricRow(name: "SQNR dB", value: { $0.sqnrDB }, higherIsBetter: true, format: { String(format: "%.2f", $0) }),
-        MetricRow(name: "MSE", value: { $0.mse }, higherIsBetter: false, format: { WorkbenchView.fmt($0) }),
-        MetricRow(name: "RMSE", value: { $0.rmse }, higherIsBetter: false, format: { WorkbenchView.fmt($0) }),
-        MetricRow(name: "MAE", value: { $0.mae }, higherIsBetter: false, format: { WorkbenchView.fmt($0) }),
-        MetricRow(name: "max err", value: { $0.maxAbsErr }, higherIsBetter: false, format: { WorkbenchView.fmt($0) }),
+        MetricRow(name: "MSE", value: { $0.mse }, higherIsBetter: false, format: { NumberFormat.compact($0) }),
+        MetricRow(name: "RMSE", value: { $0.rmse }, higherIsBetter: false, format: { NumberFormat.compact($0) }),
+        MetricRow(name: "MAE", value: { $0.mae }, higherIsBetter: false, format: { NumberFormat.compact($0) }),
+        MetricRow(name: "max err", value: { $0.maxAbsErr }, higherIsBetter: false, format: { NumberFormat.compact($0) }),
         MetricRow(name: "cosine", value: { $0.cosine }, higherIsBetter: true, format: { String(format: "%.5f", $0) }),
-        MetricRow(name: "rel err", value: { $0.relFroErr }, higherIsBetter: false, format: { WorkbenchView.fmt($0) }),
+        MetricRow(name: "rel err", value: { $0.relFroErr }, higherIsBetter: false, format: { NumberFormat.compact($0) }),
         MetricRow(name: "bits/p", value: { $0.bitsPerParam }, higherIsBetter: false, format: { String(format: "%.3f", $0) }),
         MetricRow(name: "bytes", value: { Double($0.bytes) }, higherIsBetter: false, format: { String(format: "%.0f", $0) }),
         MetricRow(name: "codes", value: { Double($0.codesUsed) }, higherIsBetter: nil, format: { String(format: "%.0f", $0) }),
