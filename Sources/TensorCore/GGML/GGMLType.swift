@@ -70,6 +70,9 @@ public enum GGMLType: UInt32, Sendable, CaseIterable {
         }
     }
 
+    /// The names of the types `isReadable` accepts, for messages.
+    public static var readableNames: String { allCases.filter(\.isReadable).map(\.name).joined(separator: ", ") }
+
     /// Dequantizes `blocks` whole blocks from `raw` into `out`.
     public func dequantize(_ raw: UnsafeRawBufferPointer, blocks: Int, into out: UnsafeMutablePointer<Float>) {
         let (qk, size) = blockLayout
