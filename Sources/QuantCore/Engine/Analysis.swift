@@ -49,12 +49,16 @@ public struct AnalysisOptions: Sendable, Hashable {
     public var outlierThreshold: Float
     public var outlierK: Float
     public var threads: Int
+    /// Values a pass reads into a worker's buffer at a time (rounded to whole blocks or rows): small
+    /// enough for the buffers to stay in cache. Results do not depend on it.
+    public var chunkValues: Int
 
     public init(bins: Int = 64, outlierThreshold: Float = 6, outlierK: Float = 6,
-                threads: Int = Parallel.defaultThreads) {
+                threads: Int = Parallel.defaultThreads, chunkValues: Int = 1 << 16) {
         self.bins = bins
         self.outlierThreshold = outlierThreshold
         self.outlierK = outlierK
         self.threads = threads
+        self.chunkValues = chunkValues
     }
 }

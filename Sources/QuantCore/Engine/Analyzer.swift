@@ -42,7 +42,8 @@ public enum Analyzer {
         try config.validate(cols: cols)
         let threads = options.threads
         let grouping = Grouping(count: info.count, rows: rows, cols: cols, block: config.block)
-        let plan = ChunkPlan(grouping: grouping, granularity: reader.granularity, sampleValues: sampleValues)
+        let plan = ChunkPlan(grouping: grouping, granularity: reader.granularity, sampleValues: sampleValues,
+                             targetLength: options.chunkValues)
         let profile = try plan.isSample || given == nil
             ? TensorProfile.compute(reader, plan: plan.isSample ? plan : nil, threads: threads, cancellation: cancellation, progress: progress)
             : given!

@@ -17,10 +17,10 @@ struct ChunkPlan: Sendable {
 
     /// A plan over every chunk, or over about `sampleValues` values in chunks spread evenly over the
     /// tensor (first and last included).
-    init(grouping: Grouping, granularity: Int = 1, sampleValues: Int? = nil) {
+    init(grouping: Grouping, granularity: Int = 1, sampleValues: Int? = nil, targetLength: Int = ChunkPlan.targetLength) {
         self.grouping = grouping
         let unit = Self.unit(grouping, granularity: granularity)
-        length = Swift.max(unit, (Self.targetLength / unit) * unit)
+        length = Swift.max(unit, (Swift.max(1, targetLength) / unit) * unit)
         totalChunks = grouping.count == 0 ? 0 : (grouping.count + length - 1) / length
         if let s = sampleValues, totalChunks > 1, s < grouping.count {
             let want = Swift.max(2, Swift.min(totalChunks, (s + length - 1) / length))

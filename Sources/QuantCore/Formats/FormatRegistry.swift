@@ -133,7 +133,7 @@ public struct DataType: Sendable, Hashable, Codable, CustomStringConvertible, Ca
     public static let uint8Asym = DataType(registered: "uint8-asym"), uint4Asym = DataType(registered: "uint4-asym")
     public static let uint3Asym = DataType(registered: "uint3-asym"), uint2Asym = DataType(registered: "uint2-asym")
     public static let dynamic8 = DataType(registered: "dynamic8"), dynamic8Unsigned = DataType(registered: "dynamic8-unsigned")
-    public static let nf4 = DataType(registered: "nf4"), fp4 = DataType(registered: "fp4"), af4 = DataType(registered: "af4")
+    public static let nf4 = DataType(registered: "nf4"), fp4 = DataType(registered: "fp4")
     public static let quantile8 = DataType(registered: "quantile8"), quantile4 = DataType(registered: "quantile4")
     public static let fp8E4M3 = DataType(registered: "fp8-e4m3"), fp8E5M2 = DataType(registered: "fp8-e5m2")
     public static let fp6E2M3 = DataType(registered: "fp6-e2m3"), fp6E3M2 = DataType(registered: "fp6-e3m2")
