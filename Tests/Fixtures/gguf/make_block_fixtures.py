@@ -47,10 +47,11 @@ def check_written():
     expected = {}
     for t in r.tensors:
         assert t.data_offset % 32 == 0
+        assert [int(d) for d in t.shape] == [256, 9]  # innermost first
         deq = quants.dequantize(t.data, t.tensor_type).astype(np.float32)
         expected[t.name] = deq.reshape(-1)
         print(t.name, t.tensor_type.name, list(t.shape), deq.shape)
-    np.savez("qscope_written_expected.npz", **expected)
+    np.savez_compressed("qscope_written_expected.npz", **expected)
 
 
 if len(sys.argv) > 1 and sys.argv[1] == "--check-written":
