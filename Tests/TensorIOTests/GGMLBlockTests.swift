@@ -225,3 +225,27 @@ struct SplitMix {
         return z ^ (z >> 31)
     }
 }
+
+/// Decode speed per type, on 4 MiB of random valid blocks: `QSCOPE_BENCH_GGML=1 swift test -c release
+/// -Xswiftc -enable-testing --filter GGMLDecodeSpeed` prints MB/s of blocks and millions of values/s.
+@Suite("GGML decode speed", .enabled(if: ProcessInfo.processInfo.environment["QSCOPE_BENCH_GGML"] == "1"))
+struct GGMLDecodeSpeed {
+    @Test func decodeSpeedPerType() {
+        var lines: [String] = []
+        for type in GGMLType.allCases {
+            let (qk, size) = type.blockLayout
+            let blocks = (4 << 20) / size
+            var bytes = GGMLBlockTests.unitBlocks(type, count: blocks, seed: 1)
+            if type == .f32 || type == .f64 || type == .f16 || type == .bf16 { bytes = [UInt8](repeating: 0x3C, count: blocks * size) }
+            var out = [Float](repeating: 0, count: blocks * qk)
+            var best = Double.infinity
+            for _ in 0..<5 {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                bytes.withUnsafeBytes { raw in out.withUnsafeMutableBufferPointer { type.dequantize(raw, blocks: blocks, into: $0.baseAddress!) } }
+                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+            }
+            lines.append(String(format: "%-8@ %8.0f MB/s of blocks %8.0f M values/s", type.name, Double(blocks * size) / best / 1e6, Double(blocks * qk) / best / 1e6))
+        }
+        print(lines.joined(separator: "\n"))
+    }
+}

@@ -171,24 +171,25 @@ enum KQuantBlocks {
     // MARK: Q6_K
 
     static func decodeQ6_K(_ src: UnsafeRawPointer, _ n: Int, _ out: UnsafeMutablePointer<Float>) {
-        for b in 0..<n {
-            let p = src + 210 * b, y = out + 256 * b
-            let d = GGMLBytes.half(p, 208)
-            for half in 0..<2 {
-                let ql = p + 64 * half, qh = p + 128 + 32 * half, sc = p + 192 + 8 * half
-                let yy = y + 128 * half
-                for l in 0..<32 {
-                    let s = l / 16
-                    let h = qh.load(fromByteOffset: l, as: UInt8.self)
-                    let a = ql.load(fromByteOffset: l, as: UInt8.self), c = ql.load(fromByteOffset: l + 32, as: UInt8.self)
-                    let q1 = Int32((a & 0xF) | (h & 3) << 4) - 32
-                    let q2 = Int32((c & 0xF) | ((h >> 2) & 3) << 4) - 32
-                    let q3 = Int32((a >> 4) | ((h >> 4) & 3) << 4) - 32
-                    let q4 = Int32((c >> 4) | ((h >> 6) & 3) << 4) - 32
-                    yy[l] = d * Float(sc.load(fromByteOffset: s, as: Int8.self)) * Float(q1)
-                    yy[l + 32] = d * Float(sc.load(fromByteOffset: s + 2, as: Int8.self)) * Float(q2)
-                    yy[l + 64] = d * Float(sc.load(fromByteOffset: s + 4, as: Int8.self)) * Float(q3)
-                    yy[l + 96] = d * Float(sc.load(fromByteOffset: s + 6, as: Int8.self)) * Float(q4)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { scales in
+            let ds = scales.baseAddress!
+            for b in 0..<n {
+                let p = src + 210 * b, y = out + 256 * b
+                let d = GGMLBytes.half(p, 208)
+                // d·sc once per sub-block: the same float32 product ggml forms per element.
+                for k in 0..<16 { ds[k] = d * Float(p.load(fromByteOffset: 192 + k, as: Int8.self)) }
+                for half in 0..<2 {
+                    let ql = p + 64 * half, qh = p + 128 + 32 * half, sc = ds + 8 * half
+                    let yy = y + 128 * half
+                    for l in 0..<32 {
+                        let s = l / 16
+                        let h = qh.load(fromByteOffset: l, as: UInt8.self)
+                        let a = ql.load(fromByteOffset: l, as: UInt8.self), c = ql.load(fromByteOffset: l + 32, as: UInt8.self)
+                        yy[l] = sc[s] * Float(Int32((a & 0xF) | (h & 3) << 4) - 32)
+                        yy[l + 32] = sc[s + 2] * Float(Int32((c & 0xF) | ((h >> 2) & 3) << 4) - 32)
+                        yy[l + 64] = sc[s + 4] * Float(Int32((a >> 4) | ((h >> 4) & 3) << 4) - 32)
+                        yy[l + 96] = sc[s + 6] * Float(Int32((c >> 4) | ((h >> 6) & 3) << 4) - 32)
+                    }
                 }
             }
         }
