@@ -1,3 +1,4 @@
+import TensorCore
 import Foundation
 import QuantCore
 import TUI
@@ -34,74 +35,13 @@ public struct Explanation: Sendable {
     static func overhead(_ a: Analysis) -> Double { a.metrics.bitsPerParam - Double(a.config.dtype.bitsPerCode) }
 
     static func datatype(_ a: Analysis) -> String {
-        let dt = a.config.dtype
-        let levels = a.quantized.codebook.sortedLevels
-        let negatives = levels.filter { $0 < 0 }.count, positives = levels.filter { $0 > 0 }.count
-        let hasZero = levels.contains(0)
-        switch dt {
-        case .nf4:
-            return "NormalFloat 4-bit places its 16 levels at quantiles of a standard normal distribution, rescaled so the "
-                + "extremes are ±1: \(list(levels)). Weights of trained layers are roughly normal, so each level covers about "
-                + "the same share of them — more levels near 0, where most weights are, fewer in the tails. It is asymmetric "
-                + "(\(negatives) negative, \(hasZero ? "an exact 0, " : "")\(positives) positive) because an exact zero needs one "
-                + "code of the 16: zeros and padding survive quantization unchanged. Each block is divided by its absmax, so "
-                + "the largest |x| of every block lands exactly on ±1."
-        case .fp4:
-            return "bitsandbytes' FP4 is a tiny float: a sign, 2 exponent bits and 1 mantissa bit, giving the magnitudes "
-                + "\(list(levels.filter { $0 >= 0 })) after division by the block absmax. Float levels are dense near 0 and "
-                + "sparse near 1, like NF4, but spaced by powers of two rather than by the normal distribution."
-        case .dynamic8, .dynamic8Unsigned:
-            let mags = levels.map { abs($0) }.filter { $0 > 0 }
-            let smallest = mags.min() ?? 0
-            var decades: [String] = []
-            var hi: Float = 1
-            while hi > smallest * 0.999 && decades.count < 8 {
-                let lo = hi / 10
-                decades.append("\(levels.filter { abs($0) > lo && abs($0) <= hi }.count) in (\(f(Double(lo))), \(f(Double(hi)))]")
-                hi = lo
-            }
-            return "The dynamic-exponent map spends its 8 bits differently for every magnitude: after the sign bit, the "
-                + "number of leading zero bits is the exponent (a power of ten) and the bits after the first 1 are a linear "
-                + "fraction. Large magnitudes get more fraction bits, tiny ones more exponent: its \(levels.count) codes reach "
-                + "from \(f(Double(smallest))) to 1 — \(decades.joined(separator: ", ")) — which is why it suits optimizer states "
-                + "that span many orders of magnitude."
-        case .int8, .int4, .int3, .int2:
-            let q = (1 << (dt.bitsPerCode - 1)) - 1
-            return "Symmetric integers: x ÷ absmax × \(q) rounded to the nearest integer, so \(2 * q + 1) evenly spaced "
-                + "levels from -1 to 1 in steps of 1/\(q) (one of the \(1 << dt.bitsPerCode) codes is unused, keeping 0 exact). "
-                + "Even spacing wastes levels in the tails, where few weights are; NF4 and FP4 move them towards 0."
-        case .uint8Asym, .uint4Asym, .uint3Asym, .uint2Asym:
-            return "Asymmetric integers fit \(1 << dt.bitsPerCode) even levels between each block's min and max (with 0 "
-                + "inside the range) and store a scale and a zero point. A distribution that is not centred at 0 — a LayerNorm "
-                + "scale, a ReLU output — uses every level instead of leaving half of them on the empty side."
-        case .quantile8, .quantile4:
-            return "Quantile quantization puts the \(levels.count) levels at the tensor's own quantiles of x ÷ block absmax, so "
-                + "every code is used equally often — the most information per code (entropy \(f(a.metrics.codeEntropyBits)) "
-                + "of \(dt.bitsPerCode) bits here) — at the cost of storing the table and of large errors in the tails, where "
-                + "quantiles are far apart."
-        case .fp8E4M3, .fp8E5M2, .fp6E2M3, .fp6E3M2, .fp4E2M1:
-            return "Scaled float elements: \(dt.summary). More exponent bits reach further (a larger dynamic range), more "
-                + "mantissa bits resolve finer steps between powers of two; the block absmax maps to the format's largest value."
-        case .mxfp8, .mxfp6, .mxfp4, .mxint8:
-            return "Microscaling (OCP MX): \(dt.summary). The shared scale is a power of two stored in 8 bits, so the block "
-                + "absmax is not mapped exactly onto the largest element: it can overshoot and clip (max |err| here "
-                + "\(f(a.metrics.maxAbsErr))), but scaling costs only 8 bits per 32 elements (0.25 bits/param) and is a shift in hardware."
-        case .nvfp4:
-            return "NVFP4: \(dt.summary). The FP8 scale per 16 elements follows each block's absmax closely (unlike MX's power "
-                + "of two), and the blocks are small, so one outlier affects only 15 neighbours; the cost is 8 bits per 16 "
-                + "elements plus the tensor scale."
-        case .q8_0, .q4_0, .q4_1, .q5_0, .q4K, .q6K:
-            return "llama.cpp's GGUF block format: \(dt.summary). qscope quantizes as llama.cpp's reference code does, so these "
-                + "are the codes a GGUF file of this tensor would hold."
-        case .fp16, .bf16:
-            return "A cast, not a quantization: \(dt.summary). fp16 keeps 10 mantissa bits but only reaches 65504; bf16 keeps "
-                + "fp32's range with 7 mantissa bits. They are the baselines every 8- and 4-bit format is measured against."
-        }
+        a.config.dtype.entry.explanation(ExplanationFacts(levels: a.codebook.sortedLevels, codeEntropyBits: a.metrics.codeEntropyBits,
+                                                           maxAbsErr: a.metrics.maxAbsErr))
     }
 
     static func block(_ a: Analysis) -> String {
         let c = a.config
-        let blocks = a.quantized.grouping.blockCount
+        let blocks = a.grouping.blockCount
         let over = overhead(a)
         var s = "This tensor is split into \(blocks) block\(blocks == 1 ? "" : "s") that each get their own scale. "
         switch c.block {
@@ -158,7 +98,7 @@ public struct Explanation: Sendable {
         guard a.config.dtype.hasCodes else {
             return "A cast has no code table; \(m.codesUsed) distinct 16-bit values occur."
         }
-        let n = a.quantized.codebook.codeCount
+        let n = a.codebook.codeCount
         let ideal = log2(Double(max(n, 1)))
         return "\(m.codesUsed) of the \(n) codes are used. The code entropy, \(f(m.codeEntropyBits)) bits, is what an ideal "
             + "entropy coder would need per value; the format spends \(a.config.dtype.bitsPerCode) (at most \(f(ideal)) could carry "

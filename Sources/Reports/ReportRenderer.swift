@@ -1,3 +1,4 @@
+import TensorCore
 import QuantCore
 import TUI
 
@@ -92,7 +93,7 @@ public struct ReportRenderer: Sendable {
             ("max |err|", NumberFormat.compact(m.maxAbsErr)), ("cosine", NumberFormat.fixed(m.cosine, 6)),
             ("rel. error", NumberFormat.compact(m.relFroErr)), ("bits/param", NumberFormat.fixed(m.bitsPerParam, 4)),
             ("bytes", String(m.bytes)),
-            ("codes used", a.config.dtype.hasCodes ? "\(m.codesUsed) of \(a.quantized.codebook.codeCount)" : "\(m.codesUsed) distinct values"),
+            ("codes used", a.config.dtype.hasCodes ? "\(m.codesUsed) of \(a.codebook.codeCount)" : "\(m.codesUsed) distinct values"),
             ("entropy", NumberFormat.fixed(m.codeEntropyBits, 3) + " bits"),
         ]
         for (k, v) in rows { lines.append("  " + k.padding(toLength: 12, withPad: " ", startingAt: 0) + v) }
@@ -108,7 +109,7 @@ public struct ReportRenderer: Sendable {
         lines.append("")
         lines.append("histograms (log count)")
         let hists: [(String, Histogram)] = [("values", a.valueHistogram),
-                                            (a.quantized.codebook.domainLabel, a.normalizedHistogram),
+                                            (a.codebook.domainLabel, a.normalizedHistogram),
                                             ("error", a.errorHistogram)]
         let width = hists.map(\.0.count).max() ?? 0
         for (label, h) in hists {

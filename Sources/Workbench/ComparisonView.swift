@@ -1,3 +1,4 @@
+import TensorCore
 import Foundation
 import QuantCore
 import TUI
@@ -68,7 +69,7 @@ enum ComparisonView {
         let title = "\(label) · \(a.config.description)"
         let inner = WorkbenchView.panel(title, focused: false, theme).render(into: &buf, area: r, glyphs: g)
         guard inner.width > 0, inner.height > 1 else { return }
-        let cb = a.quantized.codebook
+        let cb = a.codebook
         let levels = cb.sortedLevels.map(Double.init), boundaries = cb.boundaries.map(Double.init)
         let crowded = levels.count > inner.width * 2 / 3
         let h = a.normalizedHistogram

@@ -1,3 +1,4 @@
+import TensorCore
 import Foundation
 import QuantCore
 import TUI
@@ -126,23 +127,20 @@ public enum WorkbenchView {
                     focused: s.focus == .values, s, &buf, r)
             return
         }
-        let q = a.quantized
-        var levels = q.codebook.sortedLevels.map(Double.init)
-        var boundaries = q.codebook.boundaries.map(Double.init)
+        var levels = a.codebook.sortedLevels.map(Double.init)
+        var boundaries = a.codebook.boundaries.map(Double.init)
         let hist: Histogram
         let title: String
         if s.normalizedDomain || !a.config.dtype.hasCodes {
             hist = a.normalizedHistogram
-            title = "values · \(q.codebook.domainLabel)"
+            title = "values · \(a.codebook.domainLabel)"
         } else {
             hist = a.valueHistogram
             // Raw domain: the levels of the block holding the tensor's absmax.
-            let b = q.absmax.indices.max { q.absmax[$0] < q.absmax[$1] } ?? 0
-            let scale = Double(q.normScale.isEmpty ? 1 : q.normScale[b])
-            let zero = q.zeroPoints.isEmpty ? 0 : Double(q.zeroPoints[b])
+            let scale = Double(a.peakBlockScale), zero = Double(a.peakBlockZero)
             levels = levels.map { ($0 - zero) * scale }
             boundaries = boundaries.map { ($0 - zero) * scale }
-            title = "values · raw · levels of block \(b)"
+            title = "values · raw · levels of block \(a.peakBlock)"
         }
         let inner = panel(title, focused: s.focus == .values, theme).render(into: &buf, area: r, glyphs: g)
         guard inner.width > 0, inner.height > 0 else { return }
@@ -201,7 +199,7 @@ public enum WorkbenchView {
             row("rel err", fmt(m.relFroErr), m.relFroErr, p?.relFroErr, higherIsBetter: false),
             row("bits/p", String(format: "%.3f", m.bitsPerParam), m.bitsPerParam, p?.bitsPerParam, higherIsBetter: false),
             ("bytes", "\(m.bytes)", "", nil),
-            ("codes", a.config.dtype.hasCodes ? "\(m.codesUsed)/\(a.quantized.codebook.codeCount)" : "\(m.codesUsed) vals", "", nil),
+            ("codes", a.config.dtype.hasCodes ? "\(m.codesUsed)/\(a.codebook.codeCount)" : "\(m.codesUsed) vals", "", nil),
             ("entropy", String(format: "%.2f bits", m.codeEntropyBits), "", nil),
         ]
         if let pin { rows.append(("vs pin", "\(pin.config.dtype.name) b\(pin.config.block)", "", nil)) }

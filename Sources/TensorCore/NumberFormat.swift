@@ -19,6 +19,8 @@ public enum NumberFormat {
         case exact
         case delta(Int?)
         case axis
+        /// `%.{n}g`: n significant digits, no padding (lists of levels).
+        case significant(Int)
     }
 
     /// `x` in `style`.
@@ -34,6 +36,8 @@ public enum NumberFormat {
         case .delta(let n):
             let body = n.map { String(format: "%.\($0)f", abs(x)) } ?? compact(abs(x))
             return (x < 0 ? "-" : "+") + body
+        case .significant(let n):
+            return String(format: "%.\(n)g", x)
         case .axis:
             if x == 0 { return "0" }
             let a = abs(x)

@@ -7,19 +7,14 @@ enum QuantileTable {
     /// Values sampled for the fit: all of them up to this count, an even stride beyond.
     static let sampleLimit = 1 << 20
 
-    static func fit(_ x: UnsafeBufferPointer<Float>, grouping: Grouping, absmax: [Float], codes k: Int) -> [Float] {
-        let n = x.count
-        guard n > 0 else { return [Float](repeating: 0, count: k) }
-        let step = max(1, n / sampleLimit)
-        var sample: [Float] = []
-        sample.reserveCapacity(n / step + 1)
-        var i = 0
-        while i < n {
-            let v = x[i]
-            let a = absmax[grouping.blockIndex(ofElement: i)]
-            if v.isFinite { sample.append(a > 0 ? v * (1 / a) : 0) }
-            i += step
-        }
+    /// The sampling step of a pass: every value up to `sampleLimit` values, an even stride beyond.
+    static func step(_ plan: ChunkPlan) -> Int {
+        let n = plan.isSample ? plan.coveredValues : plan.grouping.count
+        return Swift.max(1, n / sampleLimit)
+    }
+
+    /// The table at the quantiles of `sample` (values already divided by their block absmax, in flat order).
+    static func fit(sample: [Float], codes k: Int) -> [Float] {
         guard !sample.isEmpty else { return [Float](repeating: 0, count: k) }
         let m = sample.count
         let positions = (0..<k).map { c -> (lo: Int, hi: Int, t: Float) in

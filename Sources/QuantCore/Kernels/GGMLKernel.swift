@@ -5,12 +5,15 @@ import TensorCore
 /// The scale is computed in float32 and used unrounded to quantize, then stored as fp16
 /// and decoded with the fp16 value — the detail that decides bit-exactness. Q8_0
 /// rounds half away from zero; Q4_0, Q4_1 and Q5_0 add 8.5 / 0.5 / 16.5 and truncate.
-enum GGMLKernel {
-    static func run(_ dtype: DataType, x: UnsafePointer<Float>, start: Int, length: Int, minimum: Float, maximum: Float,
-                    codes: UnsafeMutablePointer<UInt8>, deq: UnsafeMutablePointer<Float>,
-                    normScale: inout Float, zero: UnsafeMutablePointer<Float>?) {
-        let v = x + start, c = codes + start, y = deq + start
-        switch dtype {
+enum GGMLKernel: Sendable {
+    case q8_0, q4_0, q4_1, q5_0, q4K, q6K
+
+    /// Encodes one block of `length` contiguous values; returns the normalising scale and zero point.
+    func run(x v: UnsafePointer<Float>, length: Int, minimum: Float, maximum: Float,
+             codes c: UnsafeMutablePointer<UInt8>, deq y: UnsafeMutablePointer<Float>) -> BlockSide {
+        var normScale: Float = 1
+        var zeroPoint: Float = 0
+        switch self {
         case .q8_0:
             var amax: Float = 0
             for j in 0..<length { amax = max(amax, abs(v[j])) }
@@ -28,8 +31,8 @@ enum GGMLKernel {
             // The value of largest magnitude (first one on a tie) maps to the most negative level.
             var amax: Float = 0, mx: Float = 0
             for j in 0..<length where amax < abs(v[j]) { amax = abs(v[j]); mx = v[j] }
-            let levels: Float = dtype == .q4_0 ? 8 : 16
-            let top = dtype == .q4_0 ? 15 : 31
+            let levels: Float = self == .q4_0 ? 8 : 16
+            let top = self == .q4_0 ? 15 : 31
             let d = mx / -levels
             let id: Float = d == 0 ? 0 : 1 / d
             let dh = HalfPrecision.roundToHalf(d)
@@ -52,13 +55,12 @@ enum GGMLKernel {
                 y[j] = dh * Float(q) + mh
             }
             normScale = dh != 0 ? dh : 1
-            zero?.pointee = -mh / normScale
+            zeroPoint = -mh / normScale
         case .q4K:
-            KQuants.q4K(v, count: length, codes: c, deq: y, normScale: &normScale, zero: zero)
+            KQuants.q4K(v, count: length, codes: c, deq: y, normScale: &normScale, zero: &zeroPoint)
         case .q6K:
             KQuants.q6K(v, count: length, codes: c, deq: y, normScale: &normScale)
-        default:
-            break
         }
+        return BlockSide(scale: normScale, zero: zeroPoint)
     }
 }

@@ -1,225 +1,63 @@
 import TensorCore
 
-/// Encodes and decodes one block for one datatype.
-///
-/// Built once per quantization (tables and searches prepared), then run for
-/// every block from worker threads; it holds only immutable state.
-struct BlockKernel: Sendable {
-    /// Where a block's results go; each block writes only its own elements and its own slot.
-    struct Output: @unchecked Sendable {
-        let codes: SharedMutablePointer<UInt8>?
-        let dequantized: SharedMutablePointer<Float>
-        let normScale: SharedMutablePointer<Float>
-        let zeros: SharedMutablePointer<Float>?
-        let exponents: SharedMutablePointer<UInt8>?
-        let scaleCodes: SharedMutablePointer<UInt8>?
-    }
-
-    let dtype: DataType
-    let levels: [Float]
-    /// Nearest-level search for table, quantile and element-magnitude encodings.
-    let nearest: NearestLevel?
-    let element: ElementFormat?
-    let tensorScale: Float
-    /// The midpoints of a small table searched with ties down, each repeated in four lanes.
-    let wideMidpoints: [SIMD4<Float>]
-    /// The element format's largest finite value (computed once: `ElementFormat.maxValue` builds
-    /// the format's table).
-    let elementMax: Float
-
-    init(dtype: DataType, codebook: Codebook, tensorScale: Float) {
-        self.dtype = dtype
-        self.levels = codebook.levels
-        self.tensorScale = tensorScale
-        switch dtype.family {
-        case .table:
-            switch dtype {
-            case .nf4: nearest = BlockKernel.nf4Nearest
-            case .dynamic8: nearest = BlockKernel.dynamicSignedNearest
-            case .dynamic8Unsigned: nearest = BlockKernel.dynamicUnsignedNearest
-            default: nearest = nil
-            }
-            element = nil
-        case .quantile:
-            nearest = NearestLevel(levels: codebook.levels, tie: .lower)
-            element = nil
-        case .scaledFloat(let f), .microscaling(.some(let f)):
-            nearest = BlockKernel.magnitudeSearch(f)
-            element = f
-        case .nvfp4:
-            nearest = NearestLevel(levels: ElementFormat.e2m1.magnitudes, tie: .even)
-            element = .e2m1
-        default:
-            nearest = nil
-            element = nil
-        }
-        elementMax = element?.maxValue ?? 0
-        if let nearest, nearest.tie == .lower, nearest.midpoints.count <= 16 {
-            wideMidpoints = nearest.midpoints.map { SIMD4<Float>(repeating: $0) }
-        } else {
-            wideMidpoints = []
-        }
-    }
-
-    func run(block b: Int, start: Int, length: Int, stride: Int, src: SharedPointer<Float>,
-             absmax: Float, decodeAbsmax: Float, minimum: Float, maximum: Float, out: Output) {
-        var idx = start
-        @inline(__always) func each(_ body: (Int) -> Void) {
-            for _ in 0..<length { body(idx); idx += stride }
-        }
-        let x = src.base
-        let deq = out.dequantized.base
-        switch dtype.family {
-        case .symmetricInt(let bits):
-            let qmax = Float((1 << (bits - 1)) - 1)
-            let mult: Float = absmax > 0 ? qmax / absmax : 0
-            let inv: Float = 1 / qmax
-            let offset = Int(qmax)
-            let codes = out.codes!.base
-            out.normScale.base[b] = absmax
-            if stride == 1 {
-                BlockKernel.encodeSymmetric(x: x + start, count: length, mult: mult, qmax: qmax, inv: inv,
-                                            decodeScale: decodeAbsmax, codes: codes + start, deq: deq + start)
-                return
-            }
-            each { i in
-                var q = (x[i] * mult).rounded(.toNearestOrEven)
-                if q.isNaN { q = 0 }
-                // + 0 turns −0 into +0: the stored code cannot carry the sign of a zero.
-                q = Swift.min(Swift.max(q, -qmax), qmax) + 0
-                codes[i] = UInt8(Int(q) + offset)
-                deq[i] = (q * decodeAbsmax) * inv
-            }
-        case .asymmetricInt(let bits):
-            let maxq = Float((1 << bits) - 1)
-            var lo = Swift.min(minimum, 0)
-            var hi = Swift.max(maximum, 0)
-            if lo == 0 && hi == 0 { lo = -1; hi = 1 }
-            var s = (hi - lo) / maxq
-            let s16 = HalfPrecision.roundToHalf(s)
-            if s16 > 0 && s16.isFinite { s = s16 }
-            let z = Swift.min(Swift.max((-lo / s).rounded(.toNearestOrEven), 0), maxq)
-            let codes = out.codes!.base
-            out.normScale.base[b] = s
-            out.zeros!.base[b] = z
-            each { i in
-                var q = (x[i] / s).rounded(.toNearestOrEven) + z
-                if q.isNaN { q = z }
-                q = Swift.min(Swift.max(q, 0), maxq)
-                codes[i] = UInt8(q)
-                deq[i] = s * (q - z)
-            }
-        case .table, .quantile:
-            let inv: Float = 1 / absmax
-            let codes = out.codes!.base
-            out.normScale.base[b] = absmax
-            levels.withUnsafeBufferPointer { table in
-                if let nearest, stride == 1, !wideMidpoints.isEmpty {
-                    wideMidpoints.withUnsafeBufferPointer { wide in
-                        BlockKernel.encodeSmallTable(x: x + start, count: length, inv: inv, midpoints: nearest.midpoints,
-                                                     wide: wide, table: table, decodeScale: decodeAbsmax,
-                                                     codes: codes + start, deq: deq + start)
-                    }
-                } else if let nearest, stride == 1, !nearest.buckets.isEmpty {
-                    BlockKernel.encodeBucketed(x: x + start, count: length, inv: inv, nearest: nearest, table: table,
-                                               decodeScale: decodeAbsmax, codes: codes + start, deq: deq + start)
-                } else if let nearest {
-                    nearest.padded.withUnsafeBufferPointer { mids in
-                        var i = start
-                        for _ in 0..<length {
-                            let c = nearest.index(of: x[i] * inv, padded: mids)
-                            codes[i] = UInt8(truncatingIfNeeded: c)
-                            deq[i] = table[c] * decodeAbsmax
-                            i += stride
-                        }
-                    }
-                } else if stride == 1 {
-                    BlockKernel.encodeFP4(x: x + start, count: length, inv: inv, table: table, decodeScale: decodeAbsmax,
-                                          codes: codes + start, deq: deq + start)
-                } else {
-                    var i = start
-                    for _ in 0..<length {
-                        let c = CodeTables.encodeFP4(x[i] * inv)
-                        codes[i] = c
-                        deq[i] = table[Int(c)] * decodeAbsmax
+/// The vector loops of the table and element formats: nearest-level searches, the symmetric integers,
+/// bitsandbytes' FP4 decision tree, and the searches they share. The only code in the engine that
+/// walks raw pointers for encoding; the formats call it with a block's pointers.
+enum TableKernels {
+    /// Encodes a contiguous or strided block to the nearest level of `table` with the search `nearest`
+    /// (NF4, AF4, the dynamic maps, quantile tables): the code of `x · inv`, decoded as
+    /// `table[code] · decodeScale`.
+    static func encodeNearest(_ x: UnsafePointer<Float>, count: Int, stride: Int, inv: Float, decodeScale: Float,
+                              nearest: NearestLevel, wideMidpoints: [SIMD4<Float>], table levels: [Float],
+                              codes: UnsafeMutablePointer<UInt8>, deq: UnsafeMutablePointer<Float>) {
+        levels.withUnsafeBufferPointer { table in
+            if stride == 1, !wideMidpoints.isEmpty {
+                wideMidpoints.withUnsafeBufferPointer { wide in
+                    encodeSmallTable(x: x, count: count, inv: inv, midpoints: nearest.midpoints, wide: wide, table: table,
+                                     decodeScale: decodeScale, codes: codes, deq: deq)
+                }
+            } else if stride == 1, !nearest.buckets.isEmpty {
+                encodeBucketed(x: x, count: count, inv: inv, nearest: nearest, table: table,
+                               decodeScale: decodeScale, codes: codes, deq: deq)
+            } else {
+                nearest.padded.withUnsafeBufferPointer { mids in
+                    var i = 0
+                    for _ in 0..<count {
+                        let c = nearest.index(of: x[i] * inv, padded: mids)
+                        codes[i] = UInt8(truncatingIfNeeded: c)
+                        deq[i] = table[c] * decodeScale
                         i += stride
                     }
                 }
             }
-        case .scaledFloat:
-            let maxV = elementMax
-            let s = absmax / maxV
-            let sDec = decodeAbsmax / maxV
-            out.normScale.base[b] = s > 0 ? s : 1
-            encodeElements(x: x, length: length, start: start, stride: stride, divisor: s, decodeScale: sDec,
-                           maxValue: maxV, codes: out.codes!.base, deq: deq)
-        case .microscaling(let f):
-            let maxV = f != nil ? elementMax : Float(127) / 64
-            let emaxElem = Int(maxV.exponent)
-            var e = (absmax > 0 ? Int(absmax.exponent) : -126) - emaxElem
-            e = Swift.min(Swift.max(e, -127), 127)
-            let scale = Float(sign: .plus, exponent: e, significand: 1)
-            out.normScale.base[b] = scale
-            out.exponents!.base[b] = UInt8(e + 127)
-            if f != nil {
-                encodeElements(x: x, length: length, start: start, stride: stride, divisor: scale,
-                               decodeScale: scale, maxValue: maxV, codes: out.codes!.base, deq: deq)
-            } else {
-                let codes = out.codes!.base
-                each { i in
-                    var k = (x[i] / scale * 64).rounded(.toNearestOrEven)
-                    if k.isNaN { k = 0 }
-                    k = Swift.min(Swift.max(k, -127), 127) + 0   // no −0: the code cannot carry it
-                    codes[i] = UInt8(bitPattern: Int8(k))
-                    deq[i] = (k / 64) * scale
-                }
-            }
-        case .nvfp4:
-            var sb = absmax / (6 * tensorScale)
-            if sb == 0 || !sb.isFinite { sb = 1 }
-            sb = Swift.max(sb, Float(sign: .plus, exponent: -9, significand: 1))
-            let e4m3 = ElementFormat.e4m3
-            let sbCode = BlockKernel.encodeScaleE4M3(sb)
-            let sbq = e4m3.value(ofCode: Int(sbCode))
-            let scale = sbq * tensorScale
-            out.normScale.base[b] = scale
-            out.scaleCodes!.base[b] = sbCode
-            encodeElements(x: x, length: length, start: start, stride: stride, divisor: scale,
-                           decodeScale: scale, maxValue: 6, codes: out.codes!.base, deq: deq)
-        case .ggml:
-            GGMLKernel.run(dtype, x: x, start: start, length: length, minimum: minimum, maximum: maximum,
-                           codes: out.codes!.base, deq: deq, normScale: &out.normScale.base[b],
-                           zero: out.zeros.map { $0.base + b })
-        case .cast:
-            out.normScale.base[b] = 1
-            if dtype == .fp16 {
-                each { i in deq[i] = HalfPrecision.roundToHalf(x[i]) }
-            } else {
-                each { i in deq[i] = HalfPrecision.roundToBFloat16(x[i]) }
-            }
         }
+    }
+
+    /// The four-lane midpoints of a small table searched with ties down (empty when the table is
+    /// too large or ties go elsewhere: the bucketed search serves those).
+    static func wideMidpoints(_ nearest: NearestLevel) -> [SIMD4<Float>] {
+        nearest.tie == .lower && nearest.midpoints.count <= 16 ? nearest.midpoints.map { SIMD4<Float>(repeating: $0) } : []
     }
 
     /// Element-format encoding: divide by the block scale, saturate, round to nearest even
     /// (ties to the even magnitude pattern), keep the sign bit (so −0 stays −0).
     @inline(__always)
-    private func encodeElements(x: UnsafePointer<Float>, length: Int, start: Int, stride: Int,
-                                divisor: Float, decodeScale: Float, maxValue: Float,
-                                codes: UnsafeMutablePointer<UInt8>, deq: UnsafeMutablePointer<Float>) {
-        guard let nearest else { return }
+    static func encodeElements(_ x: UnsafePointer<Float>, count: Int, stride: Int, divisor: Float, decodeScale: Float,
+                               maxValue: Float, nearest: NearestLevel, table levels: [Float],
+                               codes: UnsafeMutablePointer<UInt8>, deq: UnsafeMutablePointer<Float>) {
         let signBit = nearest.levels.count <= 128 ? UInt8(truncatingIfNeeded: levels.count / 2) : 0x80
         if stride == 1, divisor > 0, !nearest.buckets.isEmpty {
             levels.withUnsafeBufferPointer { table in
-                BlockKernel.encodeElementsBucketed(x: x + start, count: length, divisor: divisor, decodeScale: decodeScale,
-                                                   maxValue: maxValue, signBit: signBit, nearest: nearest, table: table,
-                                                   codes: codes + start, deq: deq + start)
+                encodeElementsBucketed(x: x, count: count, divisor: divisor, decodeScale: decodeScale,
+                                       maxValue: maxValue, signBit: signBit, nearest: nearest, table: table,
+                                       codes: codes, deq: deq)
             }
             return
         }
         levels.withUnsafeBufferPointer { table in
             nearest.padded.withUnsafeBufferPointer { mids in
-                var i = start
-                for _ in 0..<length {
+                var i = 0
+                for _ in 0..<count {
                     let v = divisor > 0 ? x[i] / divisor : (x[i].isNaN ? x[i] : 0)
                     // The sign as arithmetic, not a branch (random signs would mispredict half the time):
                     // the sign bit of anything but NaN, so −0 keeps its sign.
@@ -233,6 +71,28 @@ struct BlockKernel: Sendable {
                     deq[i] = table[Int(c)] * decodeScale
                     i += stride
                 }
+            }
+        }
+    }
+
+    /// Decodes codes through a level table: `table[code] · scale`, eight at a time for contiguous blocks.
+    static func decodeTable(_ codes: UnsafePointer<UInt8>, count: Int, stride: Int, table levels: [Float], scale: Float,
+                            into out: UnsafeMutablePointer<Float>) {
+        levels.withUnsafeBufferPointer { table in
+            if stride == 1 {
+                let s8 = SIMD8<Float>(repeating: scale)
+                var j = 0
+                while j + 8 <= count {
+                    var v = SIMD8<Float>()
+                    for l in 0..<8 { v[l] = table[Int(codes[j + l])] }
+                    v *= s8
+                    for l in 0..<8 { out[j + l] = v[l] }
+                    j += 8
+                }
+                while j < count { out[j] = table[Int(codes[j])] * scale; j += 1 }
+            } else {
+                var i = 0
+                for _ in 0..<count { out[i] = table[Int(codes[i])] * scale; i += stride }
             }
         }
     }
@@ -317,7 +177,7 @@ struct BlockKernel: Sendable {
         nearest.padded.withUnsafeBufferPointer { mids in
             let b = bk.baseAddress!, m = mids.baseAddress!
             @inline(__always) func search(_ v: Float, key: Int) -> Int {
-                BlockKernel.bucketSearch(v, key: key, buckets: b, mids: m, single: single, even: even, real: real)
+                TableKernels.bucketSearch(v, key: key, buckets: b, mids: m, single: single, even: even, real: real)
             }
             var i = 0
             while i &+ 4 <= count {
@@ -364,7 +224,7 @@ struct BlockKernel: Sendable {
         nearest.padded.withUnsafeBufferPointer { mids in
             let b = bk.baseAddress!, m = mids.baseAddress!
             @inline(__always) func search(_ v: Float, key: Int) -> Int {
-                BlockKernel.bucketSearch(v, key: key, buckets: b, mids: m, single: single, even: even, real: real)
+                TableKernels.bucketSearch(v, key: key, buckets: b, mids: m, single: single, even: even, real: real)
             }
             @inline(__always) func scalar(_ i: Int) {
                 let v = x[i] / divisor
@@ -443,7 +303,7 @@ struct BlockKernel: Sendable {
     static func encodeFP4(x: UnsafePointer<Float>, count: Int, inv: Float, table: UnsafeBufferPointer<Float>,
                           decodeScale: Float, codes: UnsafeMutablePointer<UInt8>, deq: UnsafeMutablePointer<Float>) {
         let inv4 = SIMD4<Float>(repeating: inv), ds = SIMD4<Float>(repeating: decodeScale)
-        let thresholds = BlockKernel.fp4WideThresholds
+        let thresholds = TableKernels.fp4WideThresholds
         let t0 = thresholds[0], t1 = thresholds[1], t2 = thresholds[2], t3 = thresholds[3]
         let t4 = thresholds[4], t5 = thresholds[5], t6 = thresholds[6]
         let t = table.baseAddress!
@@ -504,3 +364,4 @@ struct BlockKernel: Sendable {
         formatSearches[f] ?? NearestLevel(levels: f.magnitudes, tie: .even)
     }
 }
+

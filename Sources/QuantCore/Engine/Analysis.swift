@@ -1,12 +1,19 @@
 import TensorCore
 
-/// Everything the workbench and `report` show for one tensor under one configuration.
+/// Everything the workbench and `report` show for one tensor under one configuration: figures only.
+///
+/// An analysis keeps no codes, decoded values or input values (a tensor of 500 M values would need
+/// gigabytes for them): what needs single values later — the block inspector, `quantize` — reads and
+/// encodes the blocks it shows again.
 public struct Analysis: Sendable {
     public var tensorName: String
     public var shape: [Int]
     public var sourceDType: String
     public var config: QuantConfig
-    public var quantized: QuantizedTensor
+    /// Which elements share a scale.
+    public var grouping: Grouping
+    /// The levels of the codes (the fitted table for the quantile codes).
+    public var codebook: Codebook
     public var stats: TensorStats
     public var metrics: ErrorMetrics
     /// Values in the raw domain, over [min, max].
@@ -18,14 +25,22 @@ public struct Analysis: Sendable {
     /// How many finite inputs landed on each code index (empty for the 16-bit casts).
     public var codeUsage: [Int]
     public var outliers: OutlierColumns
-    /// The input values the analysis was made from (the tensor's own storage, shared, not copied),
-    /// for the views that look at single values: the block inspector and outlier isolation.
-    public var values: [Float] = []
-    /// The tensor's shape as rows × columns (last axis).
-    public var rows: Int { quantized.grouping.rows }
-    public var cols: Int { quantized.grouping.cols }
+    /// The scale and zero point of the block with the largest absmax: the raw-domain histogram draws the
+    /// code levels where that block puts them.
+    public var peakBlock = 0
+    public var peakBlockScale: Float = 1
+    public var peakBlockZero: Float = 0
+    /// For an estimate from evenly spread chunks: how many values it saw; nil when every value was analysed.
+    public var coverage: Int?
 
-    public var count: Int { quantized.grouping.count }
+    /// The tensor's shape as rows × columns (last axis).
+    public var rows: Int { grouping.rows }
+    public var cols: Int { grouping.cols }
+
+    public var count: Int { grouping.count }
+
+    /// Whether the figures come from a sample of the tensor.
+    public var isEstimate: Bool { coverage != nil }
 }
 
 /// Options that do not change the quantization itself.

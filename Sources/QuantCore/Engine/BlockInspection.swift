@@ -1,3 +1,5 @@
+import TensorCore
+
 /// One block of a quantized tensor laid open: its elements, its scale, and what each element became.
 ///
 /// The block inspector (`qscope inspect`, the workbench's `i`) answers "why did this value come back
@@ -60,6 +62,29 @@ public struct BlockInspection: Sendable, Equatable {
     /// Whether the block is one contiguous run of the flattened tensor (every grouping but `column`).
     public var isContiguous: Bool { stride == 1 || count <= 1 }
 
+    init(index: Int, blockCount: Int, start: Int, stride: Int, count: Int, scale: Float?, zeroPoint: Float?, absmax: Float?,
+         minimum: Float, maximum: Float, absmaxBeforeDoubleQuant: Float?, absmaxAfterDoubleQuant: Float?, values: [Float],
+         normalized: [Float], codes: [Int], levels: [Float], dequantized: [Float], errors: [Float]) {
+        self.index = index
+        self.blockCount = blockCount
+        self.start = start
+        self.stride = stride
+        self.count = count
+        self.scale = scale
+        self.zeroPoint = zeroPoint
+        self.absmax = absmax
+        self.minimum = minimum
+        self.maximum = maximum
+        self.absmaxBeforeDoubleQuant = absmaxBeforeDoubleQuant
+        self.absmaxAfterDoubleQuant = absmaxAfterDoubleQuant
+        self.values = values
+        self.normalized = normalized
+        self.codes = codes
+        self.levels = levels
+        self.dequantized = dequantized
+        self.errors = errors
+    }
+
     /// Lays open block `block` of `quantized`, the quantization of `values`.
     ///
     /// - Throws: `BlockInspectionError.valueCount` when `values` is not the tensor that was quantized,
@@ -110,63 +135,102 @@ public struct BlockInspection: Sendable, Equatable {
     public static func inspect(_ values: [Float], rows: Int, cols: Int, config: QuantConfig,
                                selector: Selector) throws(BlockInspectionError) -> BlockInspection {
         guard values.count == rows * cols else { throw .valueCount(expected: rows * cols, given: values.count) }
-        let q: QuantizedTensor
-        do { q = try Quantizer.quantize(values, rows: rows, cols: cols, config: config) } catch { throw .quantization(error) }
-        return try BlockInspection(values: values, quantized: q, block: resolve(selector, values: values, quantized: q))
+        let t = Tensor(name: "", shape: rows == 1 ? [cols] : [rows, cols], sourceDType: "F32", values: values)
+        do {
+            return try inspect(t, config: config, selector: selector)
+        } catch let e as BlockInspectionError {
+            throw e
+        } catch let e as QuantError {
+            throw .quantization(e)
+        } catch {
+            preconditionFailure("an uncancellable inspection failed: \(error)")
+        }
     }
 
-    /// The block index a selector names.
-    public static func resolve(_ selector: Selector, values: [Float], quantized q: QuantizedTensor) throws(BlockInspectionError) -> Int {
-        guard values.count == q.grouping.count else { throw .valueCount(expected: q.grouping.count, given: values.count) }
-        guard q.grouping.blockCount > 0 else { throw .blockOutOfRange(block: 0, blockCount: 0) }
+    /// Lays open the block `selector` picks in the tensor `reader` reads, streaming: the worst and the
+    /// max block are found by a pass over the tensor, and only the chosen block is encoded again.
+    public static func inspect(_ reader: any TensorReader, config: QuantConfig, selector: Selector,
+                               threads: Int = Parallel.defaultThreads, cancellation: Cancellation = .never) throws -> BlockInspection {
+        let inspector = try BlockInspector(reader, config: config, threads: threads, cancellation: cancellation)
+        return inspector.inspect(block: try inspector.resolve(selector, cancellation: cancellation))
+    }
+}
+
+/// A tensor made ready for looking at single blocks under one configuration: what the inspector
+/// needs besides a block's own values (every block's absmax under double quantization, column
+/// statistics, a fitted table), computed once and kept while the user steps through blocks.
+public struct BlockInspector: Sendable {
+    let reader: any TensorReader
+    let prepared: any PreparedFormat
+    let threads: Int
+
+    public init(_ reader: any TensorReader, config: QuantConfig, threads: Int = Parallel.defaultThreads,
+                cancellation: Cancellation = .never) throws {
+        let info = reader.info
+        let (rows, cols) = Analyzer.shape2D(info.shape)
+        try config.validate(cols: cols)
+        let plan = ChunkPlan(grouping: Grouping(count: info.count, rows: rows, cols: cols, block: config.block),
+                             granularity: reader.granularity)
+        let profile = config.dtype.traits.needsTensorAbsmax
+            ? try TensorProfile.compute(reader, threads: threads, cancellation: cancellation) : TensorProfile.empty
+        self.reader = reader
+        self.threads = threads
+        prepared = try config.dtype.entry.engine.prepare(reader, config, profile, plan, threads, cancellation)
+    }
+
+    /// How many blocks the tensor has under the configuration.
+    public var blockCount: Int { prepared.plan.grouping.blockCount }
+
+    /// Block `block` laid open (clamped to the tensor's blocks).
+    public func inspect(block: Int) -> BlockInspection {
+        prepared.inspect(reader, block: Swift.min(Swift.max(0, block), Swift.max(0, blockCount - 1)))
+    }
+
+    /// The block a selector names.
+    public func resolve(_ selector: BlockInspection.Selector, cancellation: Cancellation = .never) throws -> Int {
+        guard blockCount > 0 else { throw BlockInspectionError.blockOutOfRange(block: 0, blockCount: 0) }
         switch selector {
         case .index(let i):
-            guard i >= 0, i < q.grouping.blockCount else { throw .blockOutOfRange(block: i, blockCount: q.grouping.blockCount) }
+            guard i >= 0, i < blockCount else { throw BlockInspectionError.blockOutOfRange(block: i, blockCount: blockCount) }
             return i
-        case .worst: return worstBlock(values: values, quantized: q)
-        case .max: return maxBlock(values: values, grouping: q.grouping)
+        case .worst:
+            return try prepared.worstBlock(reader, threads: threads, cancellation: cancellation)
+        case .max:
+            let at = try BlockInspector.largestMagnitude(reader, threads: threads, cancellation: cancellation)
+            return prepared.plan.grouping.blockIndex(ofElement: at)
         }
     }
 
-    /// The block with the largest sum of squared errors over finite inputs (the first on a tie; 0 when
-    /// every error is 0). Sums are taken in Double.
-    public static func worstBlock(values: [Float], quantized q: QuantizedTensor) -> Int {
-        let g = q.grouping
-        precondition(values.count == g.count, "values are not the tensor that was quantized")
-        var best = 0
-        var bestSum = -1.0
-        values.withUnsafeBufferPointer { x in
-            q.dequantized.withUnsafeBufferPointer { y in
-                for b in 0..<g.blockCount {
-                    let (s, n, st) = g.extent(ofBlock: b)
-                    var sum = 0.0
-                    var i = s
-                    for _ in 0..<n {
-                        if x[i].isFinite {
-                            let e = Double(y[i]) - Double(x[i])
-                            sum += e * e
-                        }
-                        i += st
-                    }
-                    if sum > bestSum { bestSum = sum; best = b }
-                }
+    /// The flat index of the first element of largest finite |x| (0 when there is none).
+    static func largestMagnitude(_ reader: any TensorReader, threads: Int, cancellation: Cancellation) throws -> Int {
+        let info = reader.info
+        let (rows, cols) = Analyzer.shape2D(info.shape)
+        let plan = ChunkPlan(grouping: Grouping(count: info.count, rows: rows, cols: cols, block: .row), granularity: reader.granularity)
+        let chunks = plan.chunks
+        let states = try Parallel.dynamic(count: chunks.count, threads: threads, cancellation: cancellation,
+                                          makeState: { LargestState(buffer: ChunkBuffers(capacity: plan.length)) }) { s, item in
+            let range = plan.range(chunks[item])
+            s.buffer.read(reader, range)
+            for i in 0..<range.count {
+                let v = s.buffer.x[i]
+                let a = abs(v)
+                if v.isFinite && (a > s.m || (a == s.m && range.lowerBound + i < s.at)) { s.m = a; s.at = range.lowerBound + i }
             }
         }
-        return best
+        var at = 0, m: Float = -1
+        for s in states {
+            s.buffer.release()
+            if s.m > m || (s.m == m && s.at < at) { m = s.m; at = s.at }
+        }
+        return at
     }
+}
 
-    /// The block holding the element of largest finite |x| (the first such element in flat order).
-    public static func maxBlock(values: [Float], grouping: Grouping) -> Int {
-        precondition(values.count == grouping.count, "values do not match the grouping")
-        var at = 0
-        var m: Float = -1
-        values.withUnsafeBufferPointer { x in
-            for i in 0..<x.count where x[i].isFinite && abs(x[i]) > m {
-                m = abs(x[i]); at = i
-            }
-        }
-        return grouping.count == 0 ? 0 : grouping.blockIndex(ofElement: at)
-    }
+/// The largest |x| a worker has seen, and where.
+struct LargestState {
+    var at = 0
+    var m: Float = -1
+    let buffer: ChunkBuffers
 }
 
 /// Why a block cannot be inspected.

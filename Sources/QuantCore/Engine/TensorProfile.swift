@@ -1,3 +1,5 @@
+import TensorCore
+
 /// What a tensor is, independent of any quantization: its statistics and its column absmax.
 ///
 /// Computed in one pass over memory: the tensor is read in runs of whole rows (about 16 K
@@ -12,6 +14,15 @@ public struct TensorProfile: Sendable {
     /// Outlier columns under a rule, from the stored column absmax.
     public func outliers(threshold: Float, k: Float) -> OutlierColumns {
         OutlierColumns(columnAbsmax: columnAbsmax, threshold: threshold, k: k)
+    }
+
+    /// What a worker accumulates besides the moments.
+    protocol ProfilePart {
+        var finite: Int { get set }
+        var nan: Int { get set }
+        var inf: Int { get set }
+        var lo: Float { get set }
+        var hi: Float { get set }
     }
 
     /// Central-moment accumulator of a run of values.
@@ -36,97 +47,151 @@ public struct TensorProfile: Sendable {
         }
     }
 
+    /// The profile of the values in memory (tests, small tensors).
     public static func compute(_ x: UnsafeBufferPointer<Float>, rows: Int, cols: Int,
                                threads: Int = Parallel.defaultThreads) -> TensorProfile {
-        let n = x.count
-        guard n > 0, rows > 0, cols > 0, rows * cols == n, let base = x.baseAddress else {
-            return TensorProfile(stats: TensorStats.compute(x, threads: threads), columnAbsmax: [Float](repeating: 0, count: max(cols, 0)))
+        let t = Tensor(name: "", shape: [rows, cols], sourceDType: "F32", values: Array(x))
+        return (try? compute(t, threads: threads)) ?? TensorProfile(stats: TensorStats.compute(x, threads: threads), columnAbsmax: [])
+    }
+
+    /// The profile of a tensor read chunk by chunk from `reader`, viewed as `[rows, cols]` (cols the last
+    /// axis): over every chunk of `plan`, or of a plan of whole rows when none is given.
+    public static func compute(_ reader: any TensorReader, threads: Int = Parallel.defaultThreads,
+                               cancellation: Cancellation = .never, progress: Progress? = nil) throws -> TensorProfile {
+        try compute(reader, plan: nil, threads: threads, cancellation: cancellation, progress: progress)
+    }
+
+    static func compute(_ reader: any TensorReader, plan given: ChunkPlan?, threads: Int,
+                        cancellation: Cancellation, progress: Progress?) throws -> TensorProfile {
+        let info = reader.info
+        let n = info.count
+        let cols = info.shape.last ?? 1
+        let rows = info.shape.count <= 1 ? 1 : info.shape.dropLast().reduce(1, *)
+        let plan = given ?? ChunkPlan(grouping: Grouping(count: n, rows: rows, cols: cols, block: .row), granularity: reader.granularity)
+        guard n > 0, cols > 0 else {
+            return TensorProfile(stats: TensorStats.compute(UnsafeBufferPointer(start: nil, count: 0)), columnAbsmax: [Float](repeating: 0, count: Swift.max(cols, 0)))
         }
-        let src = SharedPointer(base)
-        let rowsPerRun = Swift.max(1, (1 << 14) / cols)
-        struct Part: Sendable {
-            var moments = Moments()
+        struct Part: ProfilePart {
             var finite = 0, nan = 0, inf = 0
             var lo = Float.infinity, hi = -Float.infinity
             var colMax: [Float]
+            var moments: [Int: Moments] = [:]
+            let buffer: ChunkBuffers
         }
-        let parts = Parallel.mapChunks(count: rows, threads: threads, minimumPerChunk: rowsPerRun) { r -> Part in
-            var part = Part(colMax: [Float](repeating: 0, count: cols))
-            let saved = UnsafeMutablePointer<Float>.allocate(capacity: cols)
-            defer { saved.deallocate() }
-            part.colMax.withUnsafeMutableBufferPointer { cm in
-                let colMax = cm.baseAddress!
-                var row = r.lowerBound
-                while row < r.upperBound {
-                    let end = Swift.min(r.upperBound, row + rowsPerRun)
-                    let p = src.base + row * cols
-                    let count = (end - row) * cols
-                    var sum = 0.0, finite = 0
-                    var lo = part.lo, hi = part.hi
-                    // The vector read assumes every value finite and says when one was not (or when an
-                    // extreme is zero); the column absmax it touched is then put back for the scalar read.
-                    saved.update(from: colMax, count: cols)
-                    if let run = TensorProfile.finiteRun(p, rows: end - row, cols: cols, colMax: colMax) {
-                        sum = run.sum; finite = count
-                        lo = Swift.min(lo, run.lo); hi = Swift.max(hi, run.hi)
-                    } else {
-                        colMax.update(from: saved, count: cols)
-                        // First read: sum, extremes, non-finite counts, column absmax.
-                        for rr in 0..<(end - row) {
-                            let q = p + rr * cols
-                            for c in 0..<cols {
-                                let v = q[c]
-                                if v.isFinite {
-                                    sum += Double(v); finite += 1
-                                    lo = Swift.min(lo, v); hi = Swift.max(hi, v)
-                                    colMax[c] = Swift.max(colMax[c], abs(v))
-                                } else if v.isNaN { part.nan += 1 } else { part.inf += 1 }
-                            }
-                        }
-                    }
-                    part.lo = lo; part.hi = hi; part.finite += finite
-                    // Second read, from cache: central moments about this run's mean.
-                    if finite > 0 {
-                        let mean = sum / Double(finite)
-                        var (m2, m3, m4) = finite == count ? TensorProfile.centralSums(p, count: count, mean: mean) : (0, 0, 0)
-                        if finite != count {
-                            for i in 0..<count {
-                                let v = p[i]
-                                guard v.isFinite else { continue }
-                                let d = Double(v) - mean
-                                let d2 = d * d
-                                m2 += d2; m3 += d2 * d; m4 += d2 * d2
-                            }
-                        }
-                        part.moments = Moments.merge(part.moments, Moments(n: Double(finite), mean: mean, m2: m2, m3: m3, m4: m4))
-                    }
-                    row = end
-                }
+        progress?.add(total: plan.chunks.count)
+        let chunks = plan.chunks
+        let parts = try Parallel.dynamic(count: chunks.count, threads: threads, cancellation: cancellation, progress: progress,
+                                         makeState: { Part(colMax: [Float](repeating: 0, count: cols), buffer: ChunkBuffers(capacity: plan.length)) }) { part, item in
+            let range = plan.range(chunks[item])
+            part.buffer.read(reader, range)
+            var colMax = part.colMax
+            part.colMax = []
+            let m = colMax.withUnsafeMutableBufferPointer { cm in
+                TensorProfile.accumulate(part.buffer.x, range: range, cols: cols, colMax: cm.baseAddress!, into: &part)
             }
-            return part
+            part.colMax = colMax
+            part.moments[item] = m
         }
         var m = Moments()
         var finite = 0, nan = 0, inf = 0
         var lo = Float.infinity, hi = -Float.infinity
         var colMax = [Float](repeating: 0, count: cols)
+        var byChunk: [Int: Moments] = [:]
         for p in parts {
-            m = Moments.merge(m, p.moments)
+            p.buffer.release()
             finite += p.finite; nan += p.nan; inf += p.inf
             lo = Swift.min(lo, p.lo); hi = Swift.max(hi, p.hi)
             for c in 0..<cols where p.colMax[c] > colMax[c] { colMax[c] = p.colMax[c] }
+            byChunk.merge(p.moments) { a, _ in a }
         }
+        // Merged in chunk order, whatever the threads did: the same figures on every run.
+        for k in 0..<chunks.count { if let c = byChunk[k] { m = Moments.merge(m, c) } }
+        let count = plan.isSample ? plan.coveredValues : n
         let stats: TensorStats
         if finite == 0 {
-            stats = TensorStats(count: n, finiteCount: 0, mean: .nan, std: .nan, min: .nan, max: .nan,
+            stats = TensorStats(count: count, finiteCount: 0, mean: .nan, std: .nan, min: .nan, max: .nan,
                                 absmax: .nan, kurtosis: .nan, nanCount: nan, infCount: inf)
         } else {
             let var2 = m.m2 / m.n
-            stats = TensorStats(count: n, finiteCount: finite, mean: m.mean, std: var2.squareRoot(),
+            stats = TensorStats(count: count, finiteCount: finite, mean: m.mean, std: var2.squareRoot(),
                                 min: Double(lo), max: Double(hi), absmax: Swift.max(-Double(lo), Double(hi)),
                                 kurtosis: var2 > 0 ? (m.m4 / m.n) / (var2 * var2) - 3 : .nan,
                                 nanCount: nan, infCount: inf)
         }
         return TensorProfile(stats: stats, columnAbsmax: colMax)
+    }
+
+    /// One chunk of flat range `range` (values at `p`): counts, extremes and column absmax into `part`,
+    /// and the chunk's central moments, in runs of whole rows (a partial first and last row element by
+    /// element) read once for sums and once more, from cache, for the moments about the run's mean.
+    private static func accumulate<P>(_ p: UnsafePointer<Float>, range: Range<Int>, cols: Int,
+                                      colMax: UnsafeMutablePointer<Float>, into part: inout P) -> Moments
+        where P: ProfilePart {
+        var moments = Moments()
+        var lo = part.lo, hi = part.hi
+        let saved = UnsafeMutablePointer<Float>.allocate(capacity: cols)
+        defer { saved.deallocate() }
+        /// One run: `count` values at `q`, the first in column `col0`; whole rows when `col0 == 0` and
+        /// `count` is a multiple of `cols`.
+        func run(_ q: UnsafePointer<Float>, count: Int, col0: Int) {
+            var sum = 0.0, finite = 0
+            let wholeRows = col0 == 0 && count % cols == 0
+            var vector = false
+            if wholeRows {
+                saved.update(from: colMax, count: cols)
+                if let r = TensorProfile.finiteRun(q, rows: count / cols, cols: cols, colMax: colMax) {
+                    sum = r.sum; finite = count
+                    lo = Swift.min(lo, r.lo); hi = Swift.max(hi, r.hi)
+                    vector = true
+                } else {
+                    colMax.update(from: saved, count: cols)
+                }
+            }
+            if !vector {
+                var c = col0
+                for i in 0..<count {
+                    let v = q[i]
+                    if v.isFinite {
+                        sum += Double(v); finite += 1
+                        lo = Swift.min(lo, v); hi = Swift.max(hi, v)
+                        colMax[c] = Swift.max(colMax[c], abs(v))
+                    } else if v.isNaN { part.nan += 1 } else { part.inf += 1 }
+                    c += 1
+                    if c == cols { c = 0 }
+                }
+            }
+            part.finite += finite
+            guard finite > 0 else { return }
+            let mean = sum / Double(finite)
+            var (m2, m3, m4) = finite == count ? TensorProfile.centralSums(q, count: count, mean: mean) : (0, 0, 0)
+            if finite != count {
+                for i in 0..<count {
+                    let v = q[i]
+                    guard v.isFinite else { continue }
+                    let d = Double(v) - mean
+                    let d2 = d * d
+                    m2 += d2; m3 += d2 * d; m4 += d2 * d2
+                }
+            }
+            moments = Moments.merge(moments, Moments(n: Double(finite), mean: mean, m2: m2, m3: m3, m4: m4))
+        }
+        let rowsPerRun = Swift.max(1, (1 << 14) / cols)
+        var i = 0
+        let n = range.count
+        let head = (cols - range.lowerBound % cols) % cols
+        if head > 0 {
+            let k = Swift.min(head, n)
+            run(p, count: k, col0: range.lowerBound % cols)
+            i = k
+        }
+        while i + cols <= n {
+            let r = Swift.min(rowsPerRun, (n - i) / cols)
+            run(p + i, count: r * cols, col0: 0)
+            i += r * cols
+        }
+        if i < n { run(p + i, count: n - i, col0: 0) }
+        part.lo = lo; part.hi = hi
+        return moments
     }
 
     /// The first read of a run, four at a time, assuming its values finite: the float64 sum, the

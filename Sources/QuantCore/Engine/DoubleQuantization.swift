@@ -41,6 +41,18 @@ public struct DoubleQuantState: Sendable, Equatable {
         return DoubleQuantState(offset: offset, codes: codes, nestedAbsmax: nested, dequantizedAbsmax: decoded)
     }
 
+    /// Compresses the absmax of the blocks a sampled pass visited, as if they were the whole tensor, and
+    /// places the results back at their blocks (unvisited blocks keep 0 and are never decoded).
+    static func compress(_ absmax: [Float], visited: [Bool]) -> DoubleQuantState {
+        var picked: [Float] = [], at: [Int] = []
+        for (b, v) in visited.enumerated() where v { picked.append(absmax[b]); at.append(b) }
+        let c = compress(picked)
+        var codes = [UInt8](repeating: 0, count: absmax.count)
+        var decoded = [Float](repeating: 0, count: absmax.count)
+        for (k, b) in at.enumerated() { codes[b] = c.codes[k]; decoded[b] = c.dequantizedAbsmax[k] }
+        return DoubleQuantState(offset: c.offset, codes: codes, nestedAbsmax: c.nestedAbsmax, dequantizedAbsmax: decoded)
+    }
+
     /// Decodes absmax from stored codes (as a checkpoint holds them).
     public static func decode(codes: [UInt8], nestedAbsmax: [Float], offset: Float,
                               map: [Float] = CodeTables.dynamicSigned) -> [Float] {

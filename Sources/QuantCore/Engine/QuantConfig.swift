@@ -25,7 +25,7 @@ public struct QuantConfig: Sendable, Hashable, CustomStringConvertible {
     /// Checks the configuration against a tensor's row length (GGUF formats need whole blocks per row).
     public func validate(cols: Int) throws(QuantError) {
         try validate()
-        if dtype.family == .ggml, let fixed = dtype.fixedBlock, cols % fixed != 0 {
+        if dtype.traits.wholeBlocksPerRow, let fixed = dtype.fixedBlock, cols % fixed != 0 {
             throw .rowLength(dtype: dtype, cols: cols, multiple: fixed)
         }
     }
@@ -66,13 +66,9 @@ public enum QuantError: Error, Sendable, Equatable, CustomStringConvertible {
 extension DataType {
     /// What the datatype stores per block instead of an fp32 absmax (for error messages).
     var doubleQuantReason: String {
-        switch family {
-        case .asymmetricInt: "an fp16 scale and a zero point"
-        case .microscaling: "a power-of-two E8M0 scale"
-        case .ggml: "fp16 scales in llama.cpp's block layout"
-        case .nvfp4: "FP8 block scales"
-        case .cast: "no scale"
-        default: "an fp32 absmax"
+        switch traits.doubleQuant {
+        case .compressesAbsmax: "an fp32 absmax"
+        case .notApplicable(let stores): stores
         }
     }
 }

@@ -51,20 +51,34 @@ public struct Sweep: Sendable {
     /// Runs every configuration on `tensor`.
     public static func run(_ tensor: Tensor, configurations: [QuantConfig],
                            threads: Int = Parallel.defaultThreads) throws(QuantError) -> Sweep {
-        var rows: [Row] = []
-        // GGUF formats that need whole blocks per row are left out for tensors whose rows do not divide.
+        do {
+            return try run(tensor as any TensorReader, configurations: configurations, threads: threads)
+        } catch let e as QuantError {
+            throw e
+        } catch {
+            preconditionFailure("an uncancellable sweep failed: \(error)")
+        }
+    }
+
+    /// Runs every configuration on the tensor `reader` reads, one streaming pass each (on about
+    /// `sampleValues` values spread over the tensor, when given). Configurations a tensor cannot take
+    /// because its rows do not hold whole llama.cpp blocks are left out.
+    public static func run(_ reader: any TensorReader, configurations: [QuantConfig], threads: Int = Parallel.defaultThreads,
+                           sampleValues: Int? = nil, cancellation: Cancellation = .never,
+                           progress: Progress? = nil, onRow: (Int, Int) -> Void = { _, _ in }) throws -> Sweep {
+        let cols = Analyzer.shape2D(reader.info.shape).cols
         let configurations = configurations.filter { c in
-            if case .rowLength = Result(catching: { () throws(QuantError) in try c.validate(cols: tensor.cols) }).failure { return false }
+            if case .rowLength = Result(catching: { () throws(QuantError) in try c.validate(cols: cols) }).failure { return false }
             return true
         }
-        for c in configurations { try c.validate(cols: tensor.cols) }
-        tensor.values.withUnsafeBufferPointer { x in
-            for c in configurations {
-                let q = Quantizer.quantizeValidated(x, rows: tensor.rows, cols: tensor.cols, config: c, threads: threads)
-                let (m, _) = Analyzer.measure(x, quantized: q, threads: threads)
-                rows.append(Row(config: c, bitsPerParam: m.bitsPerParam, sqnrDB: m.sqnrDB,
-                                relFroErr: m.relFroErr, maxAbsErr: m.maxAbsErr, paretoOptimal: false))
-            }
+        for c in configurations { try c.validate(cols: cols) }
+        var rows: [Row] = []
+        for (k, c) in configurations.enumerated() {
+            let m = try Analyzer.measure(reader, config: c, sampleValues: sampleValues, threads: threads,
+                                         cancellation: cancellation, progress: progress)
+            rows.append(Row(config: c, bitsPerParam: m.bitsPerParam, sqnrDB: m.sqnrDB,
+                            relFroErr: m.relFroErr, maxAbsErr: m.maxAbsErr, paretoOptimal: false))
+            onRow(k + 1, configurations.count)
         }
         return Sweep(rows: markPareto(rows))
     }

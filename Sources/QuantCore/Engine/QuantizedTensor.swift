@@ -48,31 +48,28 @@ public struct QuantizedTensor: Sendable {
     }
 
     /// Every bit stored: codes, scales, zero points, nested statistics, per-tensor scales and
-    /// data-dependent code tables.
-    public var storedBits: Int {
-        let n = grouping.count
-        let blocks = grouping.blockCount
-        let dt = config.dtype
-        var bits = n * dt.bitsPerCode
-        switch dt.family {
-        case .symmetricInt, .table, .scaledFloat:
-            bits += doubleQuant?.storedBits ?? blocks * 32
-        case .quantile(let b):
-            bits += (doubleQuant?.storedBits ?? blocks * 32) + (1 << b) * 32
-        case .asymmetricInt(let b):
-            bits += blocks * (16 + b)
-        case .microscaling:
-            bits += blocks * 8
-        case .nvfp4:
-            bits += blocks * 8 + 32
-        case .ggml:
-            // llama.cpp's block sizes in bytes: Q8_0 34, Q4_0 18, Q4_1 20, Q5_0 22 per 32 values; Q4_K 144, Q6_K 210 per 256.
-            let bytes = [DataType.q8_0: 34, .q4_0: 18, .q4_1: 20, .q5_0: 22, .q4K: 144, .q6K: 210][dt] ?? 0
-            bits = blocks * bytes * 8
-        case .cast:
-            break
-        }
-        return bits
+    /// data-dependent code tables, as the format counts them.
+    public let storedBits: Int
+
+    public init(config: QuantConfig, grouping: Grouping, codebook: Codebook, codes: [UInt8], dequantized: [Float],
+                absmax: [Float], blockMinimum: [Float], blockMaximum: [Float], normScale: [Float], zeroPoints: [Float],
+                sharedExponents: [UInt8], blockScaleCodes: [UInt8], tensorScale: Float?, doubleQuant: DoubleQuantState?,
+                storedBits: Int) {
+        self.config = config
+        self.grouping = grouping
+        self.codebook = codebook
+        self.codes = codes
+        self.dequantized = dequantized
+        self.absmax = absmax
+        self.blockMinimum = blockMinimum
+        self.blockMaximum = blockMaximum
+        self.normScale = normScale
+        self.zeroPoints = zeroPoints
+        self.sharedExponents = sharedExponents
+        self.blockScaleCodes = blockScaleCodes
+        self.tensorScale = tensorScale
+        self.doubleQuant = doubleQuant
+        self.storedBits = storedBits
     }
 
     /// Bits per parameter, everything stored counted (0 for an empty tensor).

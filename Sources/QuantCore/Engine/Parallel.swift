@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Splits index ranges across cores.
 ///
@@ -72,4 +73,80 @@ extension Parallel {
         }
         return slots.compactMap { $0 }
     }
+}
+
+/// A flag a long job checks between chunks: set it (from any thread) and the job stops at its next
+/// chunk boundary and throws `CancellationError`.
+public final class Cancellation: Sendable {
+    private let flag = Atomic<Bool>(false)
+
+    public init() {}
+
+    /// Asks the work to stop.
+    public func cancel() { flag.store(true, ordering: .relaxed) }
+
+    public var isCancelled: Bool { flag.load(ordering: .relaxed) }
+
+    /// A token that is never cancelled.
+    public static let never = Cancellation()
+}
+
+/// Progress of a long job: chunks done out of a total, readable from any thread.
+public final class Progress: Sendable {
+    private let done = Atomic<Int>(0)
+    private let totalCount = Atomic<Int>(0)
+
+    public init() {}
+
+    public var completed: Int { done.load(ordering: .relaxed) }
+    public var total: Int { totalCount.load(ordering: .relaxed) }
+
+    /// The fraction done, 0…1 (0 before the job knows its size).
+    public var fraction: Double {
+        let t = total
+        return t > 0 ? min(1, Double(completed) / Double(t)) : 0
+    }
+
+    func add(total n: Int) { totalCount.add(n, ordering: .relaxed) }
+    func step(_ n: Int = 1) { done.add(n, ordering: .relaxed) }
+}
+
+extension Parallel {
+    /// Runs `body(state, item)` for every item of `0..<count` with dynamic scheduling: each worker
+    /// takes the next item when it finishes one, so uneven items (cache misses, page faults, the
+    /// other process on the core) never leave a core idle. Each worker makes its own `state` once
+    /// (scratch buffers, accumulators) and the states come back for the caller to merge.
+    ///
+    /// Cancellation is checked before every item; a cancelled run throws `CancellationError` after
+    /// the items already started have finished.
+    public static func dynamic<State>(count: Int, threads: Int = defaultThreads, cancellation: Cancellation = .never,
+                                      progress: Progress? = nil,
+                                      makeState: @Sendable () -> State,
+                                      _ body: @Sendable (inout State, Int) -> Void) throws -> [State] {
+        guard count > 0 else { return [] }
+        let workers = max(1, min(threads, count))
+        let next = Counter()
+        let slots = UnsafeMutableBufferPointer<State?>.allocate(capacity: workers)
+        slots.initialize(repeating: nil)
+        defer { slots.deinitialize(); slots.deallocate() }
+        let shared = SharedMutablePointer(slots.baseAddress!)
+        @Sendable func work(_ w: Int) {
+            var state = makeState()
+            while !cancellation.isCancelled {
+                let item = next.value.add(1, ordering: .relaxed).oldValue
+                if item >= count { break }
+                body(&state, item)
+                progress?.step()
+            }
+            shared.base[w] = state
+        }
+        if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers) { work($0) } }
+        if cancellation.isCancelled { throw CancellationError() }
+        return slots.compactMap { $0 }
+    }
+}
+
+/// An atomic counter that closures can share.
+final class Counter: Sendable {
+    let value = Atomic<Int>(0)
 }

@@ -77,7 +77,7 @@ enum KQuants {
 
     /// One Q4_K super-block: codes 0…15, decoded `d·sc·q − dmin·m` per sub-block of 32.
     static func q4K(_ x: UnsafePointer<Float>, count: Int, codes: UnsafeMutablePointer<UInt8>, deq: UnsafeMutablePointer<Float>,
-                    normScale: inout Float, zero: UnsafeMutablePointer<Float>?) {
+                    normScale: inout Float, zero: inout Float) {
         var L = [UInt8](repeating: 0, count: 256)
         var scales = [Float](repeating: 0, count: 8), mins = [Float](repeating: 0, count: 8)
         var maxScale: Float = 0, maxMin: Float = 0
@@ -116,7 +116,7 @@ enum KQuants {
         }
         let s = d * Float(sc[best])
         normScale = s != 0 ? s : 1
-        zero?.pointee = (dmin * Float(mq[best])) / normScale
+        zero = (dmin * Float(mq[best])) / normScale
         _ = count
     }
 
