@@ -30,6 +30,8 @@ struct GGUFWriterTests {
         for type in writtenTypes {
             tensors.append((GGUFTensorSpec(name: "t_\(type.name)", shape: x.shape, type: type), type.quantize(x.values)))
         }
+        // What llama-quantize writes for IQ4_NL (a 15-scale search), unlike quantize_row_iq4_nl_ref.
+        tensors.append((GGUFTensorSpec(name: "t_IQ4_NL_llama", shape: x.shape, type: .iq4_NL), GGMLType.iq4_NL.quantize(x.values, quantizer: .llamaQuantize)))
         try GGUFWriter.write(to: path, metadata: [
             ("general.architecture", .string("qscope-test")),
             ("general.name", .string("qscope GGUF writer fixture")),
@@ -57,7 +59,7 @@ struct GGUFWriterTests {
 
         let file = try TensorFile.open(path)
         let expected = try TensorFile.open(GGMLBlockTests.path("qscope_written_expected.npz"))
-        #expect(file.tensors.map(\.name) == ["input"] + Self.writtenTypes.map { "t_\($0.name)" })
+        #expect(file.tensors.map(\.name) == ["input"] + Self.writtenTypes.map { "t_\($0.name)" } + ["t_IQ4_NL_llama"])
         #expect(file.metadata["general.alignment"] == "32" && file.metadata["general.quantization_version"] == "2")
         #expect(file.metadata["test.strings"] == "[3 × string: a, bc, héllo]")
         for info in file.tensors {

@@ -1,3 +1,13 @@
+/// Which of llama.cpp's quantizers to follow (without an importance matrix).
+public enum GGMLQuantizer: Sendable, Equatable {
+    /// `quantize_row_*_ref`, the reference for deterministic model files.
+    case reference
+    /// What `llama-quantize` runs without an importance matrix (`quantize_<type>(…, NULL)`): the same
+    /// bytes as `reference` for every type except IQ4_NL, which searches 15 scales and re-quantizes
+    /// with the best (`quantize_iq4_nl`, `ntry = 7`).
+    case llamaQuantize
+}
+
 /// Reference quantizers that write true ggml block bytes.
 extension GGMLType {
     /// Whether `quantize(_:count:into:)` can write this type: F32, F16, BF16, the legacy Q4_0, Q4_1, Q5_0,
@@ -16,8 +26,9 @@ extension GGMLType {
     /// `_q5_1_ref`, `_q8_0_ref`, `_q2_K_ref`, `_q3_K_ref`, `_q4_K_ref`, `_q5_K_ref`, `_q6_K_ref`,
     /// `_iq4_nl_ref`. F16 rounds to nearest even; BF16 rounds to nearest even with NaN kept quiet (as
     /// gguf-py and `ggml_compute_fp32_to_bf16`). A pure function: the bytes depend only on the input, so a
-    /// tensor can be quantized in any chunks of whole blocks.
-    public func quantize(_ x: UnsafePointer<Float>, count: Int, into out: UnsafeMutableRawPointer) {
+    /// tensor can be quantized in any chunks of whole blocks. `quantizer: .llamaQuantize` gives what
+    /// `llama-quantize` writes instead (different only for IQ4_NL).
+    public func quantize(_ x: UnsafePointer<Float>, count: Int, into out: UnsafeMutableRawPointer, quantizer: GGMLQuantizer = .reference) {
         let qk = blockLayout.elements
         precondition(count >= 0 && count % qk == 0, "\(name): \(count) values are not whole blocks of \(qk)")
         let nb = count / qk
@@ -38,7 +49,7 @@ extension GGMLType {
         case .q4_K: KQuantQuantizers.q4_K(x, nb, out)
         case .q5_K: KQuantQuantizers.q5_K(x, nb, out)
         case .q6_K: KQuantQuantizers.q6_K(x, nb, out)
-        case .iq4_NL: IQ4NLQuantizer.quantize(x, nb, out)
+        case .iq4_NL: IQ4NLQuantizer.quantize(x, nb, out, ntry: quantizer == .reference ? -1 : 7)
         case .f64, .i8, .i16, .i32, .i64, .q8_1, .q1_0, .q2_0, .q8_K, .iq2_XXS, .iq2_XS, .iq2_S, .iq3_XXS, .iq3_S,
              .iq1_S, .iq1_M, .iq4_XS, .tq1_0, .tq2_0, .mxfp4, .nvfp4:
             preconditionFailure("qscope has no quantizer for \(name)")
@@ -46,13 +57,13 @@ extension GGMLType {
     }
 
     /// `quantize` of an array: the block bytes of `values` (whole blocks).
-    public func quantize(_ values: [Float]) -> [UInt8] {
+    public func quantize(_ values: [Float], quantizer: GGMLQuantizer = .reference) -> [UInt8] {
         let bytes = values.count / blockLayout.elements * blockLayout.bytes
         var out = [UInt8](repeating: 0, count: bytes)
         values.withUnsafeBufferPointer { v in
             out.withUnsafeMutableBytes { o in
                 guard let src = v.baseAddress, let dst = o.baseAddress else { return }
-                quantize(src, count: values.count, into: dst)
+                quantize(src, count: values.count, into: dst, quantizer: quantizer)
             }
         }
         return out
