@@ -40,7 +40,7 @@ let package = Package(
         .executableTarget(
             name: "qscope",
             dependencies: [
-                "Workbench", "Reports", "QuantCore", "TensorCore", "TensorIO", "TUI",
+                "Workbench", "Reports", "QuantCore", "TensorCore", "TensorIO", "TUI", "Terminal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

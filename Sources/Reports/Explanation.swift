@@ -25,11 +25,7 @@ public struct Explanation: Sendable {
         sections = out
     }
 
-    static func f(_ x: Double) -> String { NumberFormat.compact(x) }
 
-    static func list(_ v: [Float], digits: Int = 3) -> String {
-        v.map { $0 == 0 ? "0" : String(format: "%.\(digits)g", $0) }.joined(separator: ", ")
-    }
 
     /// Bits per parameter spent on scales and other per-block data: total minus the code bits.
     static func overhead(_ a: Analysis) -> Double { a.metrics.bitsPerParam - Double(a.config.dtype.bitsPerCode) }
@@ -48,17 +44,17 @@ public struct Explanation: Sendable {
         case .elements(let n) where c.dtype.family != .cast:
             s += "With \(n) elements per block, "
             if c.dtype.supportsDoubleQuant && !c.doubleQuant {
-                s += "a 32-bit absmax per block costs 32 ÷ \(n) = \(f(32 / Double(n))) bits per parameter; "
+                s += "a 32-bit absmax per block costs 32 ÷ \(n) = \(NumberFormat.compact(32 / Double(n))) bits per parameter; "
             }
-            s += "the engine counts \(f(a.metrics.bitsPerParam)) bits per parameter in all, \(f(over)) of them on scales. "
+            s += "the engine counts \(NumberFormat.compact(a.metrics.bitsPerParam)) bits per parameter in all, \(NumberFormat.compact(over)) of them on scales. "
         case .row, .column, .tensor:
-            s += "One scale per \(c.block) is almost free (\(f(over)) bits per parameter) but lets one outlier set the scale for all of it. "
+            s += "One scale per \(c.block) is almost free (\(NumberFormat.compact(over)) bits per parameter) but lets one outlier set the scale for all of it. "
         default:
             break
         }
         s += "Why small blocks win: the largest |x| of a block sets its scale, so one outlier squeezes every other value of its "
             + "block onto fewer levels. Small blocks confine that damage to a few neighbours (the largest |x| here is "
-            + "\(f(a.stats.absmax)), \(f(a.stats.absmax / max(a.stats.std, 1e-30))) standard deviations out)."
+            + "\(NumberFormat.compact(a.stats.absmax)), \(NumberFormat.compact(a.stats.absmax / max(a.stats.std, 1e-30))) standard deviations out)."
         return s
     }
 
@@ -70,9 +66,9 @@ public struct Explanation: Sendable {
         let nested = 8 / Double(n) + 32 / Double(n * DoubleQuantState.nestedBlock)
         var s = "QLoRA's double quantization stores each block's absmax in 8 bits instead of 32: the absmax values minus their "
             + "mean are quantized with the dynamic 8-bit map in blocks of 256, each with its own 32-bit absmax. At block \(n) "
-            + "that is 8 ÷ \(n) + 32 ÷ (\(n) × 256) = \(f(nested)) bits per parameter instead of \(f(plain))"
+            + "that is 8 ÷ \(n) + 32 ÷ (\(n) × 256) = \(NumberFormat.compact(nested)) bits per parameter instead of \(NumberFormat.compact(plain))"
         if a.config.doubleQuant {
-            s += " — the engine counts \(f(overhead(a))) here (plus one 32-bit mean for the tensor). The codes are chosen with "
+            s += " — the engine counts \(NumberFormat.compact(overhead(a))) here (plus one 32-bit mean for the tensor). The codes are chosen with "
                 + "the exact absmax and decoded with the 8-bit one, which adds a little error."
         } else {
             s += "; x turns it on here."
@@ -84,11 +80,11 @@ public struct Explanation: Sendable {
         let m = a.metrics
         var s = "Error e = deq(x) − x (the dequantized value minus the original) over the \(a.count - m.excluded) finite values"
         if m.excluded > 0 { s += " (\(m.excluded) NaN or ±Inf left out)" }
-        s += ". SQNR = 10·log10(Σx² ÷ Σe²) = \(f(m.sqnrDB)) dB: signal to noise; every extra bit of an ideal uniform "
-            + "quantizer adds about 6.02 dB. MSE = mean e² = \(f(m.mse)), RMSE = √MSE = \(f(m.rmse)), MAE = mean |e| = "
-            + "\(f(m.mae)), max |e| = \(f(m.maxAbsErr)) (the worst single weight). Cosine similarity of x and deq(x) = "
-            + "\(String(format: "%.6f", m.cosine)): 1 means the same direction. Relative error ‖e‖ ÷ ‖x‖ = \(f(m.relFroErr)), "
-            + "the same information as SQNR (SQNR = −20·log10 of it). Bits per parameter \(f(m.bitsPerParam)) count codes "
+        s += ". SQNR = 10·log10(Σx² ÷ Σe²) = \(NumberFormat.compact(m.sqnrDB)) dB: signal to noise; every extra bit of an ideal uniform "
+            + "quantizer adds about 6.02 dB. MSE = mean e² = \(NumberFormat.compact(m.mse)), RMSE = √MSE = \(NumberFormat.compact(m.rmse)), MAE = mean |e| = "
+            + "\(NumberFormat.compact(m.mae)), max |e| = \(NumberFormat.compact(m.maxAbsErr)) (the worst single weight). Cosine similarity of x and deq(x) = "
+            + "\(String(format: "%.6f", m.cosine)): 1 means the same direction. Relative error ‖e‖ ÷ ‖x‖ = \(NumberFormat.compact(m.relFroErr)), "
+            + "the same information as SQNR (SQNR = −20·log10 of it). Bits per parameter \(NumberFormat.compact(m.bitsPerParam)) count codes "
             + "and scales: \(m.bytes) bytes for \(a.count) values."
         return s
     }
@@ -100,8 +96,8 @@ public struct Explanation: Sendable {
         }
         let n = a.codebook.codeCount
         let ideal = log2(Double(max(n, 1)))
-        return "\(m.codesUsed) of the \(n) codes are used. The code entropy, \(f(m.codeEntropyBits)) bits, is what an ideal "
-            + "entropy coder would need per value; the format spends \(a.config.dtype.bitsPerCode) (at most \(f(ideal)) could carry "
+        return "\(m.codesUsed) of the \(n) codes are used. The code entropy, \(NumberFormat.compact(m.codeEntropyBits)) bits, is what an ideal "
+            + "entropy coder would need per value; the format spends \(a.config.dtype.bitsPerCode) (at most \(NumberFormat.compact(ideal)) could carry "
             + "information). A gap means levels sit where few values are."
     }
 

@@ -59,6 +59,14 @@ public enum NumberFormat {
     /// `x` with `n` decimals.
     public static func fixed(_ x: Double, _ n: Int) -> String { format(x, .fixed(n)) }
 
+    /// Bytes in binary units (`512 B`, `1.5 MiB`).
+    public static func bytes(_ bytes: Int) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var v = Double(bytes), u = 0
+        while v >= 1024 && u < units.count - 1 { v /= 1024; u += 1 }
+        return u == 0 ? "\(bytes) B" : String(format: "%.1f %@", v, units[u])
+    }
+
     /// `n/a`, `inf` or `-inf`.
     static func nonFinite(_ x: Double) -> String { x.isNaN ? "n/a" : (x > 0 ? "inf" : "-inf") }
 

@@ -52,9 +52,9 @@ enum InspectorView {
         // Keep the worst element in view: start the page so that it is on it.
         let first = worst.map { $0 >= rows ? max(0, $0 - rows / 2) : 0 } ?? 0
         for (row, j) in (first..<min(ins.count, first + rows)).enumerated() {
-            var line = Text.padLeft("\(j)", 4) + Text.padLeft(num(ins.values[j]), 11) + Text.padLeft(num(ins.normalized[j], 4), 10)
-            if hasCodes { line += Text.padLeft("\(ins.codes[j])", 5) + Text.padLeft(num(ins.levels[j], 4), 9) }
-            line += Text.padLeft(num(ins.dequantized[j]), 11) + Text.padLeft(num(ins.errors[j]), 11)
+            var line = Text.padLeft("\(j)", 4) + Text.padLeft(NumberFormat.compact(Double(ins.values[j])), 11) + Text.padLeft(NumberFormat.compact(Double(ins.normalized[j])), 10)
+            if hasCodes { line += Text.padLeft("\(ins.codes[j])", 5) + Text.padLeft(NumberFormat.compact(Double(ins.levels[j])), 9) }
+            line += Text.padLeft(NumberFormat.compact(Double(ins.dequantized[j])), 11) + Text.padLeft(NumberFormat.compact(Double(ins.errors[j])), 11)
             buf.put(line, x: inner.x, y: inner.y + 1 + row, style: theme.style(j == worst ? .outlier : .text), maxWidth: inner.width)
         }
     }
@@ -105,5 +105,4 @@ enum InspectorView {
         }
     }
 
-    static func num(_ v: Float, _ digits: Int = 5) -> String { NumberFormat.compact(Double(v)) }
 }

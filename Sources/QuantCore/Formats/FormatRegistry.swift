@@ -110,6 +110,13 @@ public struct DataType: Sendable, Hashable, Codable, CustomStringConvertible, Ca
 
     public var description: String { name }
 
+    /// The datatype a tensor is stored in, when its file stores it quantized in a format qscope also
+    /// offers (a GGUF `Q4_K` tensor is `q4_k`), so that it can be opened in its own format.
+    public static func storedFormat(of info: TensorInfo) -> DataType? {
+        guard let d = DataType(name: info.dtype), d.traits.layout == .ggmlBlocks else { return nil }
+        return d
+    }
+
     /// The registry row.
     public var entry: FormatEntry { FormatRegistry.byName[name]! }
     public var traits: FormatTraits { entry.traits }

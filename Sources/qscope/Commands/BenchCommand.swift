@@ -17,8 +17,8 @@ struct Bench: ParsableCommand {
             A benchmark, not a test: compare numbers taken on the same machine only.
             """)
 
-    @Option(name: .long, help: "text or json (keys as documented: nf4_b64_analyze_ms, ...).")
-    var format: OutputFormat = .text
+    @OptionGroup var output: OutputOptions
+    var format: OutputFormat { output.format }
 
     @Option(name: .long, help: "Tensor size, rows×columns, e.g. 4096x4096.")
     var size: String = "4096x4096"
@@ -39,7 +39,7 @@ struct Bench: ParsableCommand {
                 throw ValidationError("unknown case '\(k)'; known: \(Benchmark.defaultCases.map(\.key).joined(separator: ", "))")
             }
         }
-        guard format == .text || format == .json else { throw ValidationError("bench supports --format text or json") }
+        try output.require([.text, .json], command: "bench")
         guard parsedSize != nil else { throw ValidationError("--size must be ROWSxCOLS with both at least 1, e.g. 4096x4096") }
         if let threads, threads < 1 || threads > 256 { throw ValidationError("--threads must be between 1 and 256") }
         guard (1...1000).contains(runs) else { throw ValidationError("--runs must be between 1 and 1000") }
