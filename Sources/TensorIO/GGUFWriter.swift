@@ -148,14 +148,15 @@ public enum GGUFWriter {
             guard t.shape.last! % qk == 0 else {
                 throw fail("tensor '\(t.name)': the row length \(t.shape.last!) is not a multiple of \(t.type.name)'s block of \(qk)")
             }
-            guard t.byteCount <= Int.max / 2 - offset else { throw fail("tensor '\(t.name)': the file would be too large") }
+            let (bytes, bytesOverflow) = (count / qk).multipliedReportingOverflow(by: t.type.blockLayout.bytes)
+            guard !bytesOverflow, bytes <= Int.max / 2 - offset else { throw fail("tensor '\(t.name)': the file would be too large") }
             out.string(t.name)
             out.u32(UInt32(t.shape.count))
             for d in t.shape.reversed() { out.u64(UInt64(d)) } // innermost first
             out.u32(t.type.rawValue)
             out.u64(UInt64(offset))
             offsets.append(offset)
-            offset += t.byteCount + padding(t.byteCount)
+            offset += bytes + padding(bytes)
         }
         out.bytes([UInt8](repeating: 0, count: padding(out.data.count)))
         return (out.data, offsets)

@@ -128,6 +128,7 @@ struct GGUFWriterTests {
         #expect(reason([GGUFTensorSpec(name: "w", shape: [1, 1, 1, 1, 32], type: .q4_0)]).contains("1 to 4 dimensions"))
         #expect(reason([ok], metadata: [("a", .uint32(1)), ("a", .uint32(2))]).contains("appears twice"))
         #expect(reason([ok], metadata: [("general.alignment", .uint32(64))]).contains("general.alignment"))
+        #expect(reason([GGUFTensorSpec(name: "w", shape: [1 << 31, 1 << 31], type: .f32)]).contains("too large"))
         #expect(reason([ok], give: 17).contains("17 of its 18 bytes"))
         #expect(reason([ok], give: 19).contains("more than its 18 bytes"))
         #expect(!FileManager.default.fileExists(atPath: path), "a failed write leaves nothing behind")
