@@ -118,10 +118,7 @@ struct List: ParsableCommand {
                 ("file", .string(file)),
                 ("format", .string(f.format.rawValue)),
                 ("metadata", .object(f.metadata.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
-                ("tensors", .array(f.tensors.map { t in
-                    .object([("name", .string(t.name)), ("dtype", .string(t.dtype)),
-                             ("shape", .array(t.shape.map { .int($0) })), ("count", .int(t.count)), ("bytes", .int(t.byteCount))])
-                })),
+                ("tensors", .array(f.tensors.map(\.listJSON))),
             ])
             print(json.serialized())
             return
@@ -139,7 +136,7 @@ struct List: ParsableCommand {
         }
         for t in f.tensors {
             let shape = NumberFormat.shape(t.shape)
-            let note = t.isFloatConvertible ? "" : "  (cannot be analysed)"
+            let note = t.listNote
             print("  " + t.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
                   + t.dtype.padding(toLength: 8, withPad: " ", startingAt: 0) + shape.padding(toLength: 14, withPad: " ", startingAt: 0)
                   + String(t.count).leftPad(12) + "  " + List.size(t.byteCount).leftPad(9) + note)
