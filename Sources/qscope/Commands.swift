@@ -61,6 +61,13 @@ struct Open: ParsableCommand {
         state.dtype = config.dtype
         if quant.block != nil { state.userBlock = config.block }
         state.doubleQuant = config.doubleQuant
+        // A weight the file stores quantized (bitsandbytes NF4/FP4/int8) starts in that format too.
+        if quant.dtype == nil && quant.block == nil,
+           let stored = first.flatMap({ f.info(named: $0) })?.storedQuantization?.quantConfig {
+            state.dtype = stored.dtype
+            state.userBlock = stored.block
+            state.doubleQuant = stored.doubleQuant || quant.doubleQuant
+        }
         state.glyphs = GlyphSet.forEnvironment(ProcessInfo.processInfo.environment)
         state.activationCandidates = try Open.activationCandidates(file: f, explicit: activations)
         if let first, let i = f.tensors.firstIndex(where: { $0.name == first }) {
