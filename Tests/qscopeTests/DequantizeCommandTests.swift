@@ -157,3 +157,22 @@ struct DequantizeCommandTests {
         }
     }
 }
+
+extension DequantizeCommandTests {
+    /// `qscope quantize` writes bitsandbytes' layout; reading it back gives the values the quantizer
+    /// computed (`NAME.dequantized`), bit for bit, for NF4 and FP4, with and without double quantization.
+    @Test(arguments: [("nf4", true), ("nf4", false), ("fp4", true), ("fp4", false)])
+    func quantizeOutputReadsBackAsItsDequantizedValues(dtype: String, doubleQuant: Bool) throws {
+        try withFolder { dir in
+            let source = CLI.fixtures.appendingPathComponent("model.safetensors").path
+            let out = dir.appendingPathComponent("q.safetensors")
+            let r = try CLI.run(["quantize", source, "--tensor", "layer.weight", "--dtype", dtype, "--block", "64", "--with-dequantized", "-o", out.path]
+                                + (doubleQuant ? ["--double-quant"] : []))
+            #expect(r.status == 0, "\(r.stderr)")
+            let f = try TensorFile.open(out.path)
+            let info = try #require(f.info(named: "layer.weight"))
+            #expect(info.dtype == dtype.uppercased() && info.storedQuantization?.doubleQuant == doubleQuant)
+            #expect(bits(try f.load("layer.weight").values) == bits(try f.load("layer.weight.dequantized").values))
+        }
+    }
+}
