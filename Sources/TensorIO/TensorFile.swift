@@ -12,7 +12,8 @@ public final class TensorFile: @unchecked Sendable {
     public let format: TensorFileFormat
     /// safetensors `__metadata__`; empty for `.npy`.
     public let metadata: [String: String]
-    /// Tensors in file order.
+    /// Tensors in file order. A bitsandbytes-quantized weight is one tensor of its logical shape
+    /// (`storedQuantization` says how it is stored); its side tensors are not listed.
     public let tensors: [TensorInfo]
 
     private let file: MappedFile
@@ -21,6 +22,11 @@ public final class TensorFile: @unchecked Sendable {
     private let npz: (archive: Archive, members: [String: NpzFormat.Member])?
     /// For sharded checkpoints: the shard file holding each tensor.
     private let shards: [String: TensorFile]
+    /// bitsandbytes weights read as one tensor each, by name.
+    private let quantized: [String: BitsandbytesLayout.Weight]
+    /// The file's own tensors that `quantized` absorbed (the packed weights and their side tensors):
+    /// unlisted, but a side tensor can still be opened by its name.
+    private let absorbed: [String: TensorInfo]
     private let lock = NSLock()
 
     struct Location: Sendable {
@@ -34,9 +40,12 @@ public final class TensorFile: @unchecked Sendable {
 
     private init(path: String, format: TensorFileFormat, metadata: [String: String], tensors: [TensorInfo],
                  file: MappedFile, locations: [String: Location],
-                 npz: (archive: Archive, members: [String: NpzFormat.Member])? = nil, shards: [String: TensorFile] = [:]) {
+                 npz: (archive: Archive, members: [String: NpzFormat.Member])? = nil, shards: [String: TensorFile] = [:],
+                 quantized: [String: BitsandbytesLayout.Weight] = [:], absorbed: [String: TensorInfo] = [:]) {
         self.npz = npz
         self.shards = shards
+        self.quantized = quantized
+        self.absorbed = absorbed
         self.path = path
         self.format = format
         self.metadata = metadata
@@ -102,8 +111,10 @@ public final class TensorFile: @unchecked Sendable {
             for e in entries {
                 locations[e.info.name] = Location(storage: e.storage, range: e.range, bigEndian: false, fortranOrder: false)
             }
-            return TensorFile(path: path, format: .safetensors, metadata: metadata, tensors: entries.map(\.info),
-                              file: file, locations: locations)
+            let raw = TensorFile(path: path, format: .safetensors, metadata: metadata, tensors: entries.map(\.info),
+                                 file: file, locations: locations)
+            // One shard of a set is grouped with the whole set: a weight's side tensors may sit in another shard.
+            return detectShards ? try raw.groupingBitsandbytes() : raw
         }
         throw TensorFileError(file: path, offset: 0,
                               reason: "not a recognised tensor file (expected safetensors: a length then '{'; the .npy magic \\x93NUMPY; or GGUF)")
@@ -155,16 +166,19 @@ public final class TensorFile: @unchecked Sendable {
             for (k, v) in shard.metadata where meta[k] == nil { meta[k] = v }
         }
         meta["shards"] = String(shardPaths.count)
-        return TensorFile(path: path, format: .sharded, metadata: meta, tensors: tensors, file: file, locations: [:], shards: owner)
+        return try TensorFile(path: path, format: .sharded, metadata: meta, tensors: tensors, file: file, locations: [:], shards: owner)
+            .groupingBitsandbytes()
     }
 
+    /// A listed tensor, or a side tensor of a quantized weight by its own name.
     public func info(named name: String) -> TensorInfo? {
-        tensors.first { $0.name == name }
+        tensors.first { $0.name == name } ?? absorbed[name]
     }
 
     /// A reader of one tensor's values, straight from the file (the tensor's data is checked to lie
     /// inside the file first). `.npz` members are inflated into memory here, once.
     public func reader(_ name: String) throws(TensorFileError) -> any TensorReader {
+        if let weight = quantized[name] { return try reader(weight) }
         if let shard = shards[name] { return try shard.reader(name) }
         guard let info = info(named: name), let loc = locations[name] else {
             throw TensorFileError(file: path, tensor: name, reason: "no such tensor")
@@ -219,6 +233,25 @@ public final class TensorFile: @unchecked Sendable {
             out[w] = x
         }
         return parts.reduce(0, ^)
+    }
+
+    /// Where one of the file's own tensors lies (through its shard), before any grouping; nil for `.npz`
+    /// members and unknown names.
+    func rawPart(_ name: String) -> (file: MappedFile, location: Location, info: TensorInfo)? {
+        if let shard = shards[name] { return shard.rawPart(name) }
+        guard npz == nil, let loc = locations[name],
+              let info = absorbed[name] ?? tensors.first(where: { $0.name == name }) else { return nil }
+        return (file, loc, info)
+    }
+
+    /// The same file with its bitsandbytes weights read as one tensor each (see `BitsandbytesLayout`).
+    private func groupingBitsandbytes() throws(TensorFileError) -> TensorFile {
+        let (listed, weights, hidden) = try BitsandbytesLayout.group(tensors, file: path) { (name: String) throws(TensorFileError) in
+            try self.rawBytes(name)
+        }
+        guard !weights.isEmpty else { return self }
+        return TensorFile(path: path, format: format, metadata: metadata, tensors: listed, file: file, locations: locations,
+                          npz: npz, shards: shards, quantized: weights, absorbed: hidden)
     }
 
     /// Converts one tensor to `Float`, row-major: the whole tensor in memory, for small tensors.
