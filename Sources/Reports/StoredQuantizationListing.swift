@@ -1,4 +1,3 @@
-import Reports
 import TensorCore
 
 /// How `list` shows a tensor that the file stores quantized (a bitsandbytes weight).
