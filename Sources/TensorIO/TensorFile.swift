@@ -21,6 +21,8 @@ public final class TensorFile: @unchecked Sendable {
     private let npz: (archive: Archive, members: [String: NpzFormat.Member])?
     /// For sharded checkpoints: the shard file holding each tensor.
     private let shards: [String: TensorFile]
+    /// For PyTorch checkpoints: each tensor's view of its storage member.
+    private let pytorch: PyTorchFormat.Checkpoint?
     private let lock = NSLock()
 
     struct Location: Sendable {
@@ -34,8 +36,10 @@ public final class TensorFile: @unchecked Sendable {
 
     private init(path: String, format: TensorFileFormat, metadata: [String: String], tensors: [TensorInfo],
                  file: MappedFile, locations: [String: Location],
-                 npz: (archive: Archive, members: [String: NpzFormat.Member])? = nil, shards: [String: TensorFile] = [:]) {
+                 npz: (archive: Archive, members: [String: NpzFormat.Member])? = nil, shards: [String: TensorFile] = [:],
+                 pytorch: PyTorchFormat.Checkpoint? = nil) {
         self.npz = npz
+        self.pytorch = pytorch
         self.shards = shards
         self.path = path
         self.format = format
@@ -75,9 +79,15 @@ public final class TensorFile: @unchecked Sendable {
                               file: file, locations: locations)
         }
         if head.count >= 4 && head[0..<4].elementsEqual([0x50, 0x4B, 0x03, 0x04]) {
+            // A ZIP holding `<archive>/data.pkl` is a PyTorch checkpoint; any other is read as .npz.
+            if let zip = try? ZipDirectory(file), let record = PyTorchFormat.record(in: zip) {
+                let checkpoint = try PyTorchFormat.parse(file, zip: zip, record: record, stem: stem(of: path))
+                return TensorFile(path: path, format: .pytorch, metadata: checkpoint.metadata, tensors: checkpoint.entries.map(\.info),
+                                  file: file, locations: [:], pytorch: checkpoint)
+            }
             let (archive, members) = try NpzFormat.open(path)
             guard !members.isEmpty else {
-                throw TensorFileError(file: path, reason: "a ZIP archive without .npy members (PyTorch .pt files are not read; convert to safetensors)")
+                throw TensorFileError(file: path, reason: "a ZIP archive with neither .npy members nor a PyTorch <archive>/data.pkl")
             }
             var locations: [String: Location] = [:]
             var byName: [String: NpzFormat.Member] = [:]
@@ -89,6 +99,13 @@ public final class TensorFile: @unchecked Sendable {
             }
             return TensorFile(path: path, format: .npz, metadata: [:], tensors: members.map(\.info), file: file,
                               locations: locations, npz: (archive, byName))
+        }
+        if PyTorchFormat.isLegacy(head) {
+            throw TensorFileError(file: path, offset: 0, reason: PyTorchFormat.legacyMessage)
+        }
+        if head.first == 0x80 {
+            throw TensorFileError(file: path, offset: 0, reason: "a bare Python pickle, not a tensor file (pickles are never run; "
+                                  + "PyTorch checkpoints are read from torch.save's ZIP format)")
         }
         if head.first == UInt8(ascii: "{") {
             return try openIndex(path, file: file)
@@ -106,7 +123,7 @@ public final class TensorFile: @unchecked Sendable {
                               file: file, locations: locations)
         }
         throw TensorFileError(file: path, offset: 0,
-                              reason: "not a recognised tensor file (expected safetensors: a length then '{'; the .npy magic \\x93NUMPY; or GGUF)")
+                              reason: "not a recognised tensor file (expected safetensors: a length then '{'; the .npy magic \\x93NUMPY; GGUF; or a PyTorch ZIP checkpoint)")
     }
 
     /// A `model.safetensors.index.json`: its `weight_map` names the shard of every tensor.
@@ -146,7 +163,9 @@ public final class TensorFile: @unchecked Sendable {
                 throw TensorFileError(file: path, reason: "the shard \(p) is missing")
             }
             let shard = try TensorFile.open(p, detectShards: false)
-            guard shard.format == .safetensors else { throw TensorFileError(file: p, reason: "a shard must be a safetensors file") }
+            guard shard.format == .safetensors || shard.format == .pytorch else {
+                throw TensorFileError(file: p, reason: "a shard must be a safetensors file or a PyTorch checkpoint")
+            }
             for t in shard.tensors {
                 guard owner[t.name] == nil else { throw TensorFileError(file: p, tensor: t.name, reason: "the tensor appears in two shards") }
                 owner[t.name] = shard
@@ -166,6 +185,12 @@ public final class TensorFile: @unchecked Sendable {
     /// inside the file first). `.npz` members are inflated into memory here, once.
     public func reader(_ name: String) throws(TensorFileError) -> any TensorReader {
         if let shard = shards[name] { return try shard.reader(name) }
+        if let pytorch {
+            guard let reader = try pytorch.reader(name, file: file) else {
+                throw TensorFileError(file: path, tensor: name, reason: "no such tensor")
+            }
+            return reader
+        }
         guard let info = info(named: name), let loc = locations[name] else {
             throw TensorFileError(file: path, tensor: name, reason: "no such tensor")
         }
@@ -201,5 +226,5 @@ public final class TensorFile: @unchecked Sendable {
 
 /// The container formats qscope reads.
 public enum TensorFileFormat: String, Sendable {
-    case safetensors, npy, npz, gguf, sharded
+    case safetensors, npy, npz, gguf, sharded, pytorch
 }
