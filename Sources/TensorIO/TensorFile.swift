@@ -81,6 +81,9 @@ public final class TensorFile: @unchecked Sendable {
         if head.count >= 4 && head[0..<4].elementsEqual([0x50, 0x4B, 0x03, 0x04]) {
             // A ZIP holding `<archive>/data.pkl` is a PyTorch checkpoint; any other is read as .npz.
             if let zip = try? ZipDirectory(file), let record = PyTorchFormat.record(in: zip) {
+                if detectShards, let set = ShardSet.siblings(of: path), set.count > 1 {
+                    return try openShards(path, shardPaths: set, metadata: [:], file: file)
+                }
                 let checkpoint = try PyTorchFormat.parse(file, zip: zip, record: record, stem: stem(of: path))
                 return TensorFile(path: path, format: .pytorch, metadata: checkpoint.metadata, tensors: checkpoint.entries.map(\.info),
                                   file: file, locations: [:], pytorch: checkpoint)
