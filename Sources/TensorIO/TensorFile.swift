@@ -80,7 +80,13 @@ public final class TensorFile: @unchecked Sendable {
         }
         if head.count >= 4 && head[0..<4].elementsEqual([0x50, 0x4B, 0x03, 0x04]) {
             // A ZIP holding `<archive>/data.pkl` is a PyTorch checkpoint; any other is read as .npz.
-            if let zip = try? ZipDirectory(file), let record = PyTorchFormat.record(in: zip) {
+            // A broken archive whose first member is a data.pkl (torch writes it first) is a broken checkpoint.
+            let zip: ZipDirectory?
+            do { zip = try ZipDirectory(file) } catch {
+                if PyTorchFormat.firstMemberIsPickle(file) { throw error }
+                zip = nil
+            }
+            if let zip, let record = PyTorchFormat.record(in: zip) {
                 if detectShards, let set = ShardSet.siblings(of: path), set.count > 1 {
                     return try openShards(path, shardPaths: set, metadata: [:], file: file)
                 }

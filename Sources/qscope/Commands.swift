@@ -21,8 +21,10 @@ struct Open: ParsableCommand {
 
         """ + HelpText.datatypes + "\n" + HelpText.blocks)
 
-    @Argument(help: "A .safetensors or .npy file; the bundled MiniLM sample when left out.")
+    @Argument(help: ArgumentHelp(FileHelp.file + " The bundled MiniLM sample when left out."))
     var file: String?
+
+    @OptionGroup var model: ModelRevision
 
     @Option(name: .long, help: "The tensor to open first.")
     var tensor: String?
@@ -41,7 +43,7 @@ struct Open: ParsableCommand {
         guard let path = file ?? TensorLoading.bundledSample() else {
             throw CLIError.usage("no FILE given and the bundled sample samples/minilm-l6.safetensors was not found")
         }
-        let f = try TensorLoading.open(path)
+        let f = try TensorLoading.open(path, revision: model.revision)
         if let tensor { _ = try TensorLoading.pick(f, name: tensor) }
         var themes = ThemeCatalog.all()
         if let theme {
@@ -101,8 +103,10 @@ struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the tensors of a file (reads only its header).")
 
-    @Argument(help: "A .safetensors, .npy, .npz or .gguf file.")
+    @Argument(help: ArgumentHelp(FileHelp.file))
     var file: String
+
+    @OptionGroup var model: ModelRevision
 
     @Option(name: .long, help: "text or json.")
     var format: OutputFormat = .text
@@ -112,7 +116,7 @@ struct List: ParsableCommand {
     }
 
     func run() throws {
-        let f = try TensorLoading.open(file)
+        let f = try TensorLoading.open(file, revision: model.revision)
         if format == .json {
             let json = JSONValue.object([
                 ("file", .string(file)),
@@ -186,7 +190,7 @@ struct Report: ParsableCommand {
     }
 
     func run() throws {
-        let f = try TensorLoading.open(selection.file)
+        let f = try TensorLoading.open(selection.file, revision: selection.model.revision)
         let t = try TensorLoading.load(f, try TensorLoading.pick(f, name: selection.tensor))
         let options = AnalysisOptions(bins: bins, outlierThreshold: outlierThreshold, outlierK: outlierK)
         let analysis = try Analyzer.analyze(t, config: try quant.config(), options: options)
@@ -229,7 +233,7 @@ struct Sweep: ParsableCommand {
         if doubleQuant {
             configs = QuantCore.Sweep.addingDoubleQuant(configs)
         }
-        let f = try TensorLoading.open(selection.file)
+        let f = try TensorLoading.open(selection.file, revision: selection.model.revision)
         let t = try TensorLoading.load(f, try TensorLoading.pick(f, name: selection.tensor))
         let sweep = try QuantCore.Sweep.run(t, configurations: configs)
         print(SweepRenderer(file: selection.file, tensor: t.name, sweep: sweep).render(format), terminator: "")
@@ -263,11 +267,11 @@ struct Quantize: ParsableCommand {
     var force = false
 
     func run() throws {
-        let f = try TensorLoading.open(selection.file)
+        let f = try TensorLoading.open(selection.file, revision: selection.model.revision)
         let info = try TensorLoading.pick(f, name: selection.tensor)
         let t = try TensorLoading.load(f, info)
         let config = try quant.config()
-        if URL(fileURLWithPath: output).standardizedFileURL == URL(fileURLWithPath: selection.file).standardizedFileURL {
+        if URL(fileURLWithPath: output).standardizedFileURL.resolvingSymlinksInPath() == URL(fileURLWithPath: f.path).standardizedFileURL.resolvingSymlinksInPath() {
             throw CLIError.usage("the output would replace the input file \(selection.file); choose another -o")
         }
         let q = try Quantizer.quantize(t, config: config)
@@ -296,8 +300,10 @@ struct Scan: ParsableCommand {
 
         """ + HelpText.datatypes + "\n" + HelpText.blocks + "\n\n" + HelpText.exitCodes)
 
-    @Argument(help: "A .safetensors, .npy or .gguf file.")
+    @Argument(help: ArgumentHelp(FileHelp.file))
     var file: String
+
+    @OptionGroup var model: ModelRevision
 
     @OptionGroup var quant: QuantOptions
 
@@ -311,7 +317,7 @@ struct Scan: ParsableCommand {
     var format: OutputFormat = .text
 
     func run() throws {
-        let f = try TensorLoading.open(file)
+        let f = try TensorLoading.open(file, revision: model.revision)
         let config = try quant.config()
         var rows: [ScanRow] = []
         var skipped: [(name: String, reason: String)] = []

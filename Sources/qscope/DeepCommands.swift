@@ -37,7 +37,7 @@ struct Inspect: ParsableCommand {
     }
 
     func run() throws {
-        let f = try TensorLoading.open(selection.file)
+        let f = try TensorLoading.open(selection.file, revision: selection.model.revision)
         let t = try TensorLoading.load(f, try TensorLoading.pick(f, name: selection.tensor))
         let config = try quant.config()
         let selector: BlockInspection.Selector = worst ? .worst : max ? .max : .index(index ?? 0)
@@ -68,8 +68,11 @@ struct Int8Command: ParsableCommand {
 
         """ + HelpText.exitCodes)
 
-    @Argument(help: "The file holding the weight (and the activations, unless --activations-file is given).")
+    @Argument(help: ArgumentHelp("The file holding the weight (and the activations, unless --activations-file is given): "
+                                 + "a tensor file, a model folder, or a hub repo id ORG/NAME."))
     var file: String
+
+    @OptionGroup var model: ModelRevision
 
     @Option(name: .long, help: "The weight tensor [out, in].")
     var weight: String
@@ -105,9 +108,9 @@ struct Int8Command: ParsableCommand {
     }
 
     func run() throws {
-        let f = try TensorLoading.open(file)
+        let f = try TensorLoading.open(file, revision: model.revision)
         let w = try TensorLoading.load(f, try TensorLoading.pick(f, name: weight))
-        let af = try activationsFile.map(TensorLoading.open) ?? f
+        let af = try activationsFile.map { try TensorLoading.open($0) } ?? f
         let a = try TensorLoading.load(af, try TensorLoading.pick(af, name: activations))
         guard w.shape.count == 2 else {
             throw CLIError.usage("the weight \(w.name) must be 2-D [out, in]; it has shape \(NumberFormat.shape(w.shape))")
@@ -162,7 +165,7 @@ struct Isolate: ParsableCommand {
     }
 
     func run() throws {
-        let f = try TensorLoading.open(selection.file)
+        let f = try TensorLoading.open(selection.file, revision: selection.model.revision)
         let t = try TensorLoading.load(f, try TensorLoading.pick(f, name: selection.tensor))
         do {
             let iso = try OutlierIsolation(t.values, rows: t.rows, cols: t.cols, config: try quant.config(),
@@ -191,7 +194,7 @@ struct Explain: ParsableCommand {
     }
 
     func run() throws {
-        let f = try TensorLoading.open(selection.file)
+        let f = try TensorLoading.open(selection.file, revision: selection.model.revision)
         let t = try TensorLoading.load(f, try TensorLoading.pick(f, name: selection.tensor))
         let a = try Analyzer.analyze(t, config: try quant.config())
         print("\(selection.file) ▸ \(t.name)  \(a.config.description)\n")

@@ -378,7 +378,8 @@ struct PickleMachine {
         }
         guard case .string(let location) = items[3] else { throw fail("a storage's location is \(items[3].kind)") }
         guard case .int(let numel) = items[4], numel >= 0, numel <= 1 << 50 else {
-            throw fail("storage \(key)'s element count is \(items[4].kind), not an int from 0 to 2^50")
+            let what = if case .int(let n) = items[4] { String(n) } else { items[4].kind }
+            throw fail("storage \(key)'s element count is \(what), not an int from 0 to 2^50")
         }
         let storage = PickleStorage(dtype: dtype, key: key, location: location, numel: numel)
         if let i = storageByKey[key] {

@@ -77,6 +77,14 @@ enum PyTorchFormat {
         return candidates.first
     }
 
+    /// Whether the archive's first local header names `<folder>/data.pkl`, as torch's writer always does.
+    static func firstMemberIsPickle(_ file: MappedFile) -> Bool {
+        guard let head = try? file.bytes(0..<min(file.size, 30), what: "a ZIP local header"), head.count == 30 else { return false }
+        let n = Int(head[26]) | Int(head[27]) << 8
+        guard let name = try? file.bytes(30..<min(file.size, 30 + n), what: "a member name") else { return false }
+        return String(decoding: name, as: UTF8.self).hasSuffix("/data.pkl")
+    }
+
     static func isLegacy(_ head: [UInt8]) -> Bool {
         head.count >= legacyMagic.count && head[0..<legacyMagic.count].elementsEqual(legacyMagic)
     }
