@@ -109,10 +109,12 @@ public final class TensorFile: @unchecked Sendable {
             return TensorFile(path: path, format: .npz, metadata: [:], tensors: members.map(\.info), file: file,
                               locations: locations, npz: (archive, byName))
         }
-        if PyTorchFormat.isLegacy(head) {
+        // A safetensors header of 128 + 256k bytes also starts with 0x80: its ninth byte, '{', tells them apart.
+        let safetensorsLike = head.count >= 9 && head[8] == UInt8(ascii: "{")
+        if !safetensorsLike && PyTorchFormat.isLegacy(head) {
             throw TensorFileError(file: path, offset: 0, reason: PyTorchFormat.legacyMessage)
         }
-        if head.first == 0x80 {
+        if !safetensorsLike && head.count >= 2 && head[0] == 0x80 && (2...5).contains(head[1]) {
             throw TensorFileError(file: path, offset: 0, reason: "a bare Python pickle, not a tensor file (pickles are never run; "
                                   + "PyTorch checkpoints are read from torch.save's ZIP format)")
         }

@@ -88,6 +88,19 @@ struct PyTorchTests {
         #expect(try f.load("layers.1.weight").values.map(\.bitPattern) == shard)
     }
 
+    /// A safetensors header of 128 bytes makes the file start with 0x80, as a pickle does.
+    @Test func aSafetensorsFileStartingLikeAPickleIsStillSafetensors() throws {
+        var header = Array(#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#.utf8)
+        header += [UInt8](repeating: 0x20, count: 128 - header.count)
+        let bytes = [0x80, 0, 0, 0, 0, 0, 0, 0] + header + [0, 0, 0x80, 0x3F, 0, 0, 0, 0x40]
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("qscope-\(UUID().uuidString).safetensors")
+        try Data(bytes).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let f = try TensorFile.open(url.path)
+        #expect(f.format == .safetensors)
+        #expect(try f.load("w").values == [1, 2])
+    }
+
     @Test func theLegacyFormatIsRefusedWithAWayOut() throws {
         let e = try #require(MalformedTests.firstError(Self.path("legacy.pt")))
         #expect(e.reason.contains("legacy PyTorch format"))
