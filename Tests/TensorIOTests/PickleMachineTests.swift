@@ -109,6 +109,26 @@ struct PickleMachineTests {
         #expect(e?.reason.contains(says) == true, "\(e?.reason ?? "no error")")
     }
 
+    /// Each bound stops a pickle that would otherwise grow memory without end (small limits here; the real
+    /// ones take millions of opcodes to reach, a few MiB of deflated data.pkl).
+    @Test func growthIsBounded() throws {
+        let limits = PickleMachine.Limits(stack: 100, memo: 100, containers: 100, items: 100)
+        func refusal(_ body: [UInt8]) -> String? {
+            var m = PickleMachine(limits: limits)
+            do { _ = try m.run([0x80, 0x02] + body + [0x2E]) } catch { return error.reason }
+            return nil
+        }
+        #expect(refusal([UInt8](repeating: 0x4E, count: 101))?.contains("stack grows past 100") == true)
+        #expect(refusal([UInt8](repeating: 0x28, count: 101))?.contains("open marks") == true)
+        #expect(refusal([0x4E] + (0..<101).flatMap { [0x72, UInt8($0), 0, 0, 0] })?.contains("memo grows past 100") == true)
+        #expect(refusal([UInt8](repeating: 0x29, count: 101))?.contains("more than 100 containers") == true)
+        // SETITEM on one dict, over and over: no new container, but ever more items.
+        #expect(refusal([0x7D] + [UInt8](repeating: 0, count: 51).flatMap { _ in [0x4E, 0x4E, 0x73] })?.contains("hold more than 100 values") == true)
+        #expect(refusal([0x5D, 0x28] + [UInt8](repeating: 0x4E, count: 99) + [0x65, 0x4E, 0x61, 0x4E, 0x61])?.contains("hold more than 100 values") == true)
+        // Rewriting one memo slot does not grow the memo.
+        #expect(refusal([0x4E] + [UInt8](repeating: 0, count: 200).flatMap { _ in [0x71, 0x00] }) == nil)
+    }
+
     @Test func integersOfEveryWidth() throws {
         func value(_ body: [UInt8]) throws -> PickleValue { try Self.run(body).1 }
         #expect(try value([0x4A, 0xFF, 0xFF, 0xFF, 0xFF]) == .int(-1))

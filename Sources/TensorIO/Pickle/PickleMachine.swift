@@ -16,13 +16,24 @@ struct PickleError: Error, Equatable, CustomStringConvertible {
 /// global (`os.system`, `builtins.eval`, `subprocess.Popen`, …), any opcode that builds arbitrary
 /// objects (INST, OBJ, NEWOBJ, EXT*), REDUCE of anything else, and any unknown opcode stop the run with
 /// an error at the byte where they appear. Every length is checked against the bytes that remain before
-/// anything is allocated for it, and the stack, the memo and the number of containers are bounded.
+/// anything is allocated for it, and the stack, the memo, the number of containers and the items they
+/// hold are bounded, so that memory stays within a few hundred MiB whatever the pickle (a deflated
+/// `data.pkl` can be a thousand times its archive). A state dict costs about ten memo entries, six
+/// containers and twenty items per tensor: the bounds leave room for some 200 000 tensors in one file.
 struct PickleMachine {
-    static let maxStack = 1 << 20
-    static let maxMemo = 1 << 22
-    static let maxObjects = 1 << 22
+    /// How far a pickle may grow the machine.
+    struct Limits {
+        var stack = 1 << 20
+        var memo = 1 << 21
+        var containers = 1 << 21
+        /// Values held by all containers together.
+        var items = 1 << 23
+    }
+
     static let maxDims = 64
     static let maxLine = 256
+
+    let limits: Limits
 
     private(set) var tuples: [[PickleValue]] = []
     private(set) var lists: [[PickleValue]] = []
@@ -37,10 +48,11 @@ struct PickleMachine {
     private var marks: [Int] = []
     private var memo: [Int: PickleValue] = [:]
     private var objects = 0
+    private var items = 0
     private var at = 0
     private var opcodeStart = 0
 
-    init() {}
+    init(limits: Limits = Limits()) { self.limits = limits }
 
     /// Runs the pickle in `bytes` to its STOP and returns the value it leaves.
     mutating func run(_ bytes: [UInt8]) throws(PickleError) -> PickleValue {
@@ -55,7 +67,7 @@ struct PickleMachine {
             at += 1
             switch op {
             case 0x80: // PROTO
-                let v = try read(bytes, 1)[0]
+                let v = try uint(bytes, 1)
                 guard (2...5).contains(v) else { throw fail("pickle protocol \(v) (expected 2 to 5)") }
             case 0x95: // FRAME: a length prefix for buffering, meaningless to a reader of the whole stream
                 let n = try uint(bytes, 8)
@@ -63,7 +75,7 @@ struct PickleMachine {
             case 0x2E: // STOP
                 return try pop()
             case 0x28: // MARK
-                guard marks.count < Self.maxStack else { throw fail("more than \(Self.maxStack) open marks") }
+                guard marks.count < limits.stack else { throw fail("more than \(limits.stack) open marks") }
                 marks.append(stack.count)
             case 0x30: // POP
                 if let m = marks.last, m == stack.count { marks.removeLast() } else { _ = try pop() }
@@ -82,7 +94,7 @@ struct PickleMachine {
                 let raw = try read(bytes, n)
                 var v: UInt64 = 0
                 for (k, byte) in raw.enumerated() { v |= UInt64(byte) << (8 * UInt64(k)) }
-                if n > 0 && n < 8 && raw[raw.endIndex - 1] & 0x80 != 0 { v |= ~UInt64(0) << (8 * UInt64(n)) }
+                if n > 0 && n < 8 && raw[n - 1] & 0x80 != 0 { v |= ~UInt64(0) << (8 * UInt64(n)) }
                 try push(.int(Int(Int64(bitPattern: v))))
             case 0x47: // BINFLOAT, big-endian
                 let raw = try read(bytes, 8)
@@ -108,21 +120,28 @@ struct PickleMachine {
                 try push(.list(lists.count - 1))
             case 0x61: // APPEND
                 let v = try pop()
-                lists[try listIndex(try top())].append(v)
+                let l = try listIndex(try top())
+                try hold(1)
+                lists[l].append(v)
             case 0x65: // APPENDS
                 let items = try popMark()
-                lists[try listIndex(try top())].append(contentsOf: items)
+                let l = try listIndex(try top())
+                try hold(items.count)
+                lists[l].append(contentsOf: items)
             case 0x7D: // EMPTY_DICT
                 try allocate()
                 dicts.append(PickleDict())
                 try push(.dict(dicts.count - 1))
             case 0x73: // SETITEM
                 let v = try pop(), k = try pop()
-                dicts[try dictIndex(try top())].set(k, v)
+                let d = try dictIndex(try top())
+                try hold(2)
+                dicts[d].set(k, v)
             case 0x75: // SETITEMS
                 let items = try popMark()
                 guard items.count % 2 == 0 else { throw fail("SETITEMS with an odd number of values") }
                 let d = try dictIndex(try top())
+                try hold(items.count)
                 for i in stride(from: 0, to: items.count, by: 2) { dicts[d].set(items[i], items[i + 1]) }
             case 0x71: try put(Int(try uint(bytes, 1))) // BINPUT
             case 0x72: try put(Int(try uint(bytes, 4))) // LONG_BINPUT
@@ -164,18 +183,23 @@ struct PickleMachine {
 
     // MARK: Reading
 
-    private mutating func read(_ b: UnsafeBufferPointer<UInt8>, _ n: Int) throws(PickleError) -> ArraySlice<UInt8> {
+    /// The next `n` bytes, in place (valid while `b` is).
+    private mutating func read(_ b: UnsafeBufferPointer<UInt8>, _ n: Int) throws(PickleError) -> UnsafeBufferPointer<UInt8> {
         guard n >= 0, n <= b.count - at else {
             throw fail("the pickle ends inside an opcode's \(n)-byte argument (\(b.count - at) bytes left)")
         }
         defer { at += n }
-        return ArraySlice(UnsafeBufferPointer(rebasing: b[at..<(at + n)]))
+        return UnsafeBufferPointer(rebasing: b[at..<(at + n)])
     }
 
-    /// An unsigned little-endian integer of `n` bytes.
+    /// An unsigned little-endian integer of `n` bytes (at most 8).
     private mutating func uint(_ b: UnsafeBufferPointer<UInt8>, _ n: Int) throws(PickleError) -> UInt64 {
+        guard n <= b.count - at else {
+            throw fail("the pickle ends inside an opcode's \(n)-byte argument (\(b.count - at) bytes left)")
+        }
         var v: UInt64 = 0
-        for (k, byte) in try read(b, n).enumerated() { v |= UInt64(byte) << (8 * UInt64(k)) }
+        for k in 0..<n { v |= UInt64(b[at + k]) << (8 * UInt64(k)) }
+        at += n
         return v
     }
 
@@ -204,7 +228,7 @@ struct PickleMachine {
     // MARK: Stack and memo
 
     private mutating func push(_ v: PickleValue) throws(PickleError) {
-        guard stack.count < Self.maxStack else { throw fail("the stack grows past \(Self.maxStack) values") }
+        guard stack.count < limits.stack else { throw fail("the stack grows past \(limits.stack) values") }
         stack.append(v)
     }
 
@@ -226,7 +250,7 @@ struct PickleMachine {
     }
 
     private mutating func put(_ index: Int) throws(PickleError) {
-        guard memo[index] != nil || memo.count < Self.maxMemo else { throw fail("the memo grows past \(Self.maxMemo) entries") }
+        guard memo[index] != nil || memo.count < limits.memo else { throw fail("the memo grows past \(limits.memo) entries") }
         memo[index] = try top()
     }
 
@@ -237,11 +261,18 @@ struct PickleMachine {
 
     private mutating func allocate() throws(PickleError) {
         objects += 1
-        guard objects <= Self.maxObjects else { throw fail("more than \(Self.maxObjects) containers") }
+        guard objects <= limits.containers else { throw fail("more than \(limits.containers) containers") }
+    }
+
+    /// Counts `n` more values held by containers against `maxItems`.
+    private mutating func hold(_ n: Int) throws(PickleError) {
+        items += n
+        guard items <= limits.items else { throw fail("containers hold more than \(limits.items) values") }
     }
 
     private mutating func newTuple(_ items: [PickleValue]) throws(PickleError) -> Int {
         try allocate()
+        try hold(items.count)
         tuples.append(items)
         return tuples.count - 1
     }
