@@ -35,7 +35,9 @@ struct PickleMachine {
 
     let limits: Limits
 
-    private(set) var tuples: [[PickleValue]] = []
+    /// Tuples are immutable: each is a range of one flat array (a million small tuples, one allocation).
+    private(set) var tupleRanges: [Range<Int>] = []
+    private var tupleItems: [PickleValue] = []
     private(set) var lists: [[PickleValue]] = []
     private(set) var dicts: [PickleDict] = []
     private(set) var storages: [PickleStorage] = []
@@ -104,16 +106,14 @@ struct PickleMachine {
             case 0x58: try push(.string(try string(bytes, lengthBytes: 4))) // BINUNICODE
             case 0x8C: try push(.string(try string(bytes, lengthBytes: 1))) // SHORT_BINUNICODE
             case 0x8D: try push(.string(try string(bytes, lengthBytes: 8))) // BINUNICODE8
-            case 0x29: try push(.tuple(try newTuple([]))) // EMPTY_TUPLE
+            case 0x29: try push(.tuple(try newTuple(from: stack.count))) // EMPTY_TUPLE
             case 0x85, 0x86, 0x87: // TUPLE1, TUPLE2, TUPLE3
                 let n = Int(op - 0x84)
                 guard stack.count - (marks.last ?? 0) >= n else { throw fail("TUPLE\(n) needs \(n) values on the stack") }
-                let items = Array(stack.suffix(n))
-                stack.removeLast(n)
-                try push(.tuple(try newTuple(items)))
+                try push(.tuple(try newTuple(from: stack.count - n)))
             case 0x74: // TUPLE
-                let items = try popMark()
-                try push(.tuple(try newTuple(items)))
+                guard let m = marks.popLast() else { throw fail("an opcode needs a MARK that was never set") }
+                try push(.tuple(try newTuple(from: m)))
             case 0x5D: // EMPTY_LIST
                 try allocate()
                 lists.append([])
@@ -270,12 +270,19 @@ struct PickleMachine {
         guard items <= limits.items else { throw fail("containers hold more than \(limits.items) values") }
     }
 
-    private mutating func newTuple(_ items: [PickleValue]) throws(PickleError) -> Int {
+    /// A tuple of the stack's values from `start` on, which leave the stack.
+    private mutating func newTuple(from start: Int) throws(PickleError) -> Int {
         try allocate()
-        try hold(items.count)
-        tuples.append(items)
-        return tuples.count - 1
+        try hold(stack.count - start)
+        let first = tupleItems.count
+        tupleItems.append(contentsOf: stack[start...])
+        stack.removeSubrange(start...)
+        tupleRanges.append(first..<tupleItems.count)
+        return tupleRanges.count - 1
     }
+
+    /// The items of tuple `i`.
+    func tuple(_ i: Int) -> ArraySlice<PickleValue> { tupleItems[tupleRanges[i]] }
 
     private func listIndex(_ v: PickleValue) throws(PickleError) -> Int {
         guard case .list(let i) = v else { throw fail("APPEND to \(v.kind), not a list") }
@@ -299,7 +306,7 @@ struct PickleMachine {
     private mutating func reduce(_ callable: PickleValue, _ argsValue: PickleValue) throws(PickleError) -> PickleValue {
         guard case .global(let g) = callable else { throw fail("REDUCE calls \(callable.kind), which is not a callable global") }
         guard case .tuple(let t) = argsValue else { throw fail("REDUCE of \(g.qualifiedName) with \(argsValue.kind) as its arguments") }
-        let args = tuples[t]
+        let args = Array(tuple(t))
         switch g {
         case .orderedDict:
             guard args.isEmpty else { throw fail("collections.OrderedDict is called with \(args.count) arguments (torch passes none)") }
@@ -386,7 +393,7 @@ struct PickleMachine {
 
     private func ints(_ v: PickleValue, what: String) throws(PickleError) -> [Int] {
         guard case .tuple(let t) = v else { throw fail("a tensor's \(what) is \(v.kind), not a tuple") }
-        let items = tuples[t]
+        let items = tuple(t)
         guard items.count <= Self.maxDims else { throw fail("a tensor's \(what) has \(items.count) dimensions (at most \(Self.maxDims))") }
         var out: [Int] = []
         out.reserveCapacity(items.count)
@@ -399,10 +406,10 @@ struct PickleMachine {
 
     /// `('storage', storage_class, key, location, numel)`, the only persistent id torch writes.
     private mutating func persistentStorage(_ pid: PickleValue) throws(PickleError) -> Int {
-        guard case .tuple(let t) = pid, tuples[t].count == 5, case .string("storage") = tuples[t][0] else {
+        guard case .tuple(let t) = pid, tuple(t).count == 5, case .string("storage") = tuple(t).first else {
             throw fail("a persistent id that is not ('storage', class, key, location, numel)")
         }
-        let items = tuples[t]
+        let items = Array(tuple(t))
         guard case .global(.storageClass(let dtype)) = items[1] else { throw fail("a storage's class is \(items[1].kind)") }
         guard case .string(let key) = items[2], !key.isEmpty, key.utf8.count <= Self.maxLine else {
             throw fail("a storage's key is \(items[2].kind), not a name of 1 to \(Self.maxLine) bytes")

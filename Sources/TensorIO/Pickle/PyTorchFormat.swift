@@ -209,7 +209,7 @@ enum PyTorchFormat {
                 case .list(let l):
                     for (k, child) in machine.lists[l].enumerated() where child.holdsTensors { children.append((child, try join(name, String(k)), depth + 1)) }
                 case .tuple(let t):
-                    for (k, child) in machine.tuples[t].enumerated() where child.holdsTensors { children.append((child, try join(name, String(k)), depth + 1)) }
+                    for (k, child) in machine.tuple(t).enumerated() where child.holdsTensors { children.append((child, try join(name, String(k)), depth + 1)) }
                 default: break
                 }
                 // Reversed onto the stack, so that tensors come out in the pickle's order.
