@@ -19,7 +19,7 @@ let engineFlags: [SwiftSetting] = []
 /// TensorIO → Workbench. Only `Terminal` imports `CNcurses`.
 let package = Package(
     name: "qscope",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "qscope", targets: ["qscope"]),
     ],
@@ -33,20 +33,20 @@ let package = Package(
         .target(name: "TensorCore", swiftSettings: engineFlags),
         .target(name: "TensorIO", dependencies: ["TensorCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(name: "QuantCore", dependencies: ["TensorCore"], swiftSettings: engineFlags),
-        .target(name: "TUI", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "TUI", dependencies: ["TensorCore", .product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "Terminal", dependencies: ["CNcurses", "TUI"]),
         .target(name: "Reports", dependencies: ["QuantCore", "TensorCore", "TensorIO", "TUI"]),
         .target(name: "Workbench", dependencies: ["QuantCore", "Reports", "TensorCore", "TensorIO", "TUI", "Terminal"]),
         .executableTarget(
             name: "qscope",
             dependencies: [
-                "Workbench", "Reports", "QuantCore", "TensorCore", "TensorIO", "TUI",
+                "Workbench", "Reports", "QuantCore", "TensorCore", "TensorIO", "TUI", "Terminal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore", "TensorCore", "TensorIO"]),
         .testTarget(name: "TensorIOTests", dependencies: ["TensorCore", "TensorIO"]),
-        .testTarget(name: "TUITests", dependencies: ["TUI"]),
+        .testTarget(name: "TUITests", dependencies: ["TensorCore", "TUI"]),
         .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "Reports", "QuantCore", "TensorCore", "TensorIO", "TUI", "Terminal"]),
         .testTarget(name: "qscopeTests", dependencies: ["QuantCore", "TensorCore", "TensorIO"]),
     ]
