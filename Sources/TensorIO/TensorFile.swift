@@ -27,6 +27,8 @@ public final class TensorFile: @unchecked Sendable {
     /// The file's own tensors that `quantized` absorbed (the packed weights and their side tensors):
     /// unlisted, but a side tensor can still be opened by its name.
     private let absorbed: [String: TensorInfo]
+    /// For PyTorch checkpoints: each tensor's view of its storage member.
+    private let pytorch: PyTorchFormat.Checkpoint?
     private let lock = NSLock()
 
     struct Location: Sendable {
@@ -41,8 +43,10 @@ public final class TensorFile: @unchecked Sendable {
     private init(path: String, format: TensorFileFormat, metadata: [String: String], tensors: [TensorInfo],
                  file: MappedFile, locations: [String: Location],
                  npz: (archive: Archive, members: [String: NpzFormat.Member])? = nil, shards: [String: TensorFile] = [:],
-                 quantized: [String: BitsandbytesLayout.Weight] = [:], absorbed: [String: TensorInfo] = [:]) {
+                 quantized: [String: BitsandbytesLayout.Weight] = [:], absorbed: [String: TensorInfo] = [:],
+                 pytorch: PyTorchFormat.Checkpoint? = nil) {
         self.npz = npz
+        self.pytorch = pytorch
         self.shards = shards
         self.quantized = quantized
         self.absorbed = absorbed
@@ -84,9 +88,24 @@ public final class TensorFile: @unchecked Sendable {
                               file: file, locations: locations)
         }
         if head.count >= 4 && head[0..<4].elementsEqual([0x50, 0x4B, 0x03, 0x04]) {
+            // A ZIP holding `<archive>/data.pkl` is a PyTorch checkpoint; any other is read as .npz.
+            // A broken archive whose first member is a data.pkl (torch writes it first) is a broken checkpoint.
+            let zip: ZipDirectory?
+            do { zip = try ZipDirectory(file) } catch {
+                if PyTorchFormat.firstMemberIsPickle(file) { throw error }
+                zip = nil
+            }
+            if let zip, let record = PyTorchFormat.record(in: zip) {
+                if detectShards, let set = ShardSet.siblings(of: path), set.count > 1 {
+                    return try openShards(path, shardPaths: set, metadata: [:], file: file)
+                }
+                let checkpoint = try PyTorchFormat.parse(file, zip: zip, record: record, stem: stem(of: path))
+                return TensorFile(path: path, format: .pytorch, metadata: checkpoint.metadata, tensors: checkpoint.entries.map(\.info),
+                                  file: file, locations: [:], pytorch: checkpoint)
+            }
             let (archive, members) = try NpzFormat.open(path)
             guard !members.isEmpty else {
-                throw TensorFileError(file: path, reason: "a ZIP archive without .npy members (PyTorch .pt files are not read; convert to safetensors)")
+                throw TensorFileError(file: path, reason: "a ZIP archive with neither .npy members nor a PyTorch <archive>/data.pkl")
             }
             var locations: [String: Location] = [:]
             var byName: [String: NpzFormat.Member] = [:]
@@ -98,6 +117,15 @@ public final class TensorFile: @unchecked Sendable {
             }
             return TensorFile(path: path, format: .npz, metadata: [:], tensors: members.map(\.info), file: file,
                               locations: locations, npz: (archive, byName))
+        }
+        // A safetensors header of 128 + 256k bytes also starts with 0x80: its ninth byte, '{', tells them apart.
+        let safetensorsLike = head.count >= 9 && head[8] == UInt8(ascii: "{")
+        if !safetensorsLike && PyTorchFormat.isLegacy(head) {
+            throw TensorFileError(file: path, offset: 0, reason: PyTorchFormat.legacyMessage)
+        }
+        if !safetensorsLike && head.count >= 2 && head[0] == 0x80 && (2...5).contains(head[1]) {
+            throw TensorFileError(file: path, offset: 0, reason: "a bare Python pickle, not a tensor file (pickles are never run; "
+                                  + "PyTorch checkpoints are read from torch.save's ZIP format)")
         }
         if head.first == UInt8(ascii: "{") {
             return try openIndex(path, file: file)
@@ -117,7 +145,7 @@ public final class TensorFile: @unchecked Sendable {
             return detectShards ? try raw.groupingBitsandbytes() : raw
         }
         throw TensorFileError(file: path, offset: 0,
-                              reason: "not a recognised tensor file (expected safetensors: a length then '{'; the .npy magic \\x93NUMPY; or GGUF)")
+                              reason: "not a recognised tensor file (expected safetensors: a length then '{'; the .npy magic \\x93NUMPY; GGUF; or a PyTorch ZIP checkpoint)")
     }
 
     /// A `model.safetensors.index.json`: its `weight_map` names the shard of every tensor.
@@ -157,7 +185,9 @@ public final class TensorFile: @unchecked Sendable {
                 throw TensorFileError(file: path, reason: "the shard \(p) is missing")
             }
             let shard = try TensorFile.open(p, detectShards: false)
-            guard shard.format == .safetensors else { throw TensorFileError(file: p, reason: "a shard must be a safetensors file") }
+            guard shard.format == .safetensors || shard.format == .pytorch else {
+                throw TensorFileError(file: p, reason: "a shard must be a safetensors file or a PyTorch checkpoint")
+            }
             for t in shard.tensors {
                 guard owner[t.name] == nil else { throw TensorFileError(file: p, tensor: t.name, reason: "the tensor appears in two shards") }
                 owner[t.name] = shard
@@ -180,6 +210,12 @@ public final class TensorFile: @unchecked Sendable {
     public func reader(_ name: String) throws(TensorFileError) -> any TensorReader {
         if let weight = quantized[name] { return try reader(weight) }
         if let shard = shards[name] { return try shard.reader(name) }
+        if let pytorch {
+            guard let reader = try pytorch.reader(name, file: file) else {
+                throw TensorFileError(file: path, tensor: name, reason: "no such tensor")
+            }
+            return reader
+        }
         guard let info = info(named: name), let loc = locations[name] else {
             throw TensorFileError(file: path, tensor: name, reason: "no such tensor")
         }
@@ -269,5 +305,5 @@ public final class TensorFile: @unchecked Sendable {
 
 /// The container formats qscope reads.
 public enum TensorFileFormat: String, Sendable {
-    case safetensors, npy, npz, gguf, sharded
+    case safetensors, npy, npz, gguf, sharded, pytorch
 }
