@@ -245,14 +245,14 @@ extension BitsandbytesTests {
     /// Random layouts, consistent or off by a little: each either opens and reads the values the format
     /// defines, or is refused with a TensorFileError; none crashes.
     @Test func randomLayoutsOpenCorrectlyOrAreRefused() throws {
-        let rng = SplitMix(seed: 11)
+        let rng = LayoutRandom(seed: 11)
         var opened = 0
         for _ in 0..<300 where try Self.randomLayout(rng) { opened += 1 }
         #expect(opened > 30 && opened < 270, "opened \(opened) of 300")
     }
 
     /// One random layout: true when it opened (and then read the expected values).
-    static func randomLayout(_ rng: SplitMix) throws -> Bool {
+    static func randomLayout(_ rng: LayoutRandom) throws -> Bool {
         let dims = (0..<Int(rng.next() % 3 + 1)).map { _ in Int(rng.next() % 9) }
         let n = dims.reduce(1, *)
         let blocksize = [1, 2, 3, 7, 8, 32, 64, 0, -4][Int(rng.next() % 9)]
@@ -304,7 +304,7 @@ extension BitsandbytesTests {
 }
 
 /// A small deterministic generator for the random layouts (a class, so that closures share it).
-final class SplitMix {
+final class LayoutRandom {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     func next() -> UInt64 {
