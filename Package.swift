@@ -16,7 +16,8 @@ let engineFlags: [SwiftSetting] = []
 ///
 /// Import directions (docs/ARCHITECTURE.md):
 /// CNcurses → Terminal → Workbench → qscope; TensorIO → QuantCore → TUI → Workbench;
-/// TensorIO → Workbench. Only `Terminal` imports `CNcurses`.
+/// TensorIO → Workbench; TensorIO, QuantCore → Inference → Workbench. Only `Terminal` imports `CNcurses`;
+/// only `Inference` imports `COpenBLAS` (on Linux; Accelerate's CBLAS on macOS).
 let package = Package(
     name: "qscope",
     platforms: [.macOS(.v14)],
@@ -34,11 +35,15 @@ let package = Package(
         .target(name: "QuantCore", dependencies: ["TensorIO"], swiftSettings: engineFlags),
         .target(name: "TUI", dependencies: ["QuantCore", .product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "Terminal", dependencies: ["CNcurses", "TUI"]),
-        .target(name: "Workbench", dependencies: ["QuantCore", "TensorIO", "TUI", "Terminal"]),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+        .target(name: "Inference", dependencies: [
+            "TensorIO", "QuantCore", .target(name: "COpenBLAS", condition: .when(platforms: [.linux])),
+        ], swiftSettings: engineFlags),
+        .target(name: "Workbench", dependencies: ["QuantCore", "TensorIO", "TUI", "Terminal", "Inference"]),
         .executableTarget(
             name: "qscope",
             dependencies: [
-                "Workbench", "QuantCore", "TensorIO", "TUI",
+                "Workbench", "QuantCore", "TensorIO", "TUI", "Inference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -47,5 +52,6 @@ let package = Package(
         .testTarget(name: "TUITests", dependencies: ["TUI"]),
         .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "QuantCore", "TensorIO", "TUI", "Terminal"]),
         .testTarget(name: "qscopeTests", dependencies: ["QuantCore", "TensorIO"]),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "QuantCore", "TensorIO"]),
     ]
 )
