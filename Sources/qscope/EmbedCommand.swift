@@ -20,19 +20,33 @@ struct Embed: ParsableCommand {
     @Option(name: .long, help: "json or text.")
     var format: OutputFormat = .json
 
+    @Option(name: .long, help: "Time the encoding (tokenizer, forward pass, pooling): one warm-up, then this many timed runs; adds forward_ms (median, min) to the output.")
+    var runs: Int?
+
     func validate() throws {
         guard format == .json || format == .text else { throw ValidationError("embed supports --format json or text") }
+        if let runs, !(1...1000).contains(runs) { throw ValidationError("--runs must be between 1 and 1000") }
     }
 
     func run() throws {
         let encoder = try model.encoder()
         let sentences = try model.sentenceList()
         let chosen = try recipe.recipe(for: encoder.model, defaultDatatype: nil) ?? .fp32
-        let embeddings = try ModelOptions.mapErrors {
-            let weights = try chosen.quantize(encoder.model, threads: model.threadCount)
-            return try encoder.encode(sentences, replacing: weights.replacements, threads: model.threadCount)
+        let weights = try ModelOptions.mapErrors { try chosen.quantize(encoder.model, threads: model.threadCount) }
+        let threads = model.threadCount
+        let encode = { try ModelOptions.mapErrors { try encoder.encode(sentences, replacing: weights.replacements, threads: threads) } }
+        let embeddings = try encode()
+        var renderer = EmbedRenderer(model: try model.folder(), recipe: chosen, sentences: sentences, embeddings: embeddings)
+        if let runs {
+            var times: [Double] = []
+            for _ in 0..<runs {
+                let start = DispatchTime.now().uptimeNanoseconds
+                _ = try encode()
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            }
+            times.sort()
+            renderer.timing = (median: times[times.count / 2], min: times[0], runs: runs, threads: threads)
         }
-        print(EmbedRenderer(model: try model.folder(), recipe: chosen, sentences: sentences, embeddings: embeddings).render(format),
-              terminator: "")
+        print(renderer.render(format), terminator: "")
     }
 }
