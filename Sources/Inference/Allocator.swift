@@ -30,14 +30,18 @@ public struct Allocator: Sendable {
         self.measurements = measurements
     }
 
-    /// The candidates `allocate` tries when none are given: from 2.3 to 16 bits per parameter.
+    /// The candidates `allocate` tries when none are given: from 2.3 to 16 bits per parameter: the
+    /// 2–8-bit integers, NF4 and FP4 at blocks 32–128 (NF4 and int8 with double quantization too), the GGUF block
+    /// formats, MXFP4, NVFP4 and fp16.
     public static let defaultCandidates: [QuantConfig] = {
         let b = { (d: DataType, n: Int) in QuantConfig(dtype: d, block: .elements(n)) }
+        let dq = { (d: DataType, n: Int) in QuantConfig(dtype: d, block: .elements(n), doubleQuant: true) }
         let fixed = { (d: DataType) in QuantConfig(dtype: d, block: .elements(d.fixedBlock ?? 64)) }
         return [b(.uint2Asym, 64), b(.uint3Asym, 64), b(.int3, 64),
-                b(.nf4, 128), b(.nf4, 64), b(.nf4, 32), b(.int4, 128), b(.int4, 64), b(.int4, 32),
+                b(.nf4, 128), b(.nf4, 64), b(.nf4, 32), dq(.nf4, 64), dq(.nf4, 32), b(.uint4Asym, 128), b(.uint4Asym, 64),
+                b(.int4, 128), b(.int4, 64), b(.int4, 32),
                 b(.fp4, 128), b(.fp4, 64), b(.fp4, 32), fixed(.q4_0), fixed(.q4_1), fixed(.q5_0), fixed(.q4K),
-                fixed(.nvfp4), fixed(.mxfp4), fixed(.q6K), b(.int8, 64), fixed(.q8_0), QuantConfig(dtype: .fp16, block: .tensor)]
+                fixed(.nvfp4), fixed(.mxfp4), fixed(.q6K), dq(.int8, 64), b(.int8, 64), fixed(.q8_0), QuantConfig(dtype: .fp16, block: .tensor)]
     }()
 
     /// Measures every tensor of `tensors` with every candidate its shape accepts.

@@ -38,7 +38,7 @@ struct JSONFile {
             if let fallback { return fallback }
             throw .malformedJSON(file: path, reason: "missing the integer field '\(key)'")
         }
-        guard let n = raw as? NSNumber, !(raw is Bool), let v = Int(exactly: n.doubleValue), range.contains(v) else {
+        guard let n = JSONFile.number(raw), let v = Int(exactly: n.doubleValue), range.contains(v) else {
             throw .malformedJSON(file: path, reason: "'\(key)' must be an integer in \(range.lowerBound)...\(range.upperBound)")
         }
         return v
@@ -50,7 +50,7 @@ struct JSONFile {
             if let fallback { return fallback }
             throw .malformedJSON(file: path, reason: "missing the number field '\(key)'")
         }
-        guard let n = raw as? NSNumber, !(raw is Bool), range.contains(n.doubleValue) else {
+        guard let n = JSONFile.number(raw), range.contains(n.doubleValue) else {
             throw .malformedJSON(file: path, reason: "'\(key)' must be a number in \(range.lowerBound)...\(range.upperBound)")
         }
         return n.doubleValue
@@ -66,10 +66,19 @@ struct JSONFile {
         return s
     }
 
+    /// A JSON number, or nil for anything else, `true` and `false` included (Foundation bridges every number
+    /// to `Bool` and back, so `is Bool` cannot tell them apart; a boolean's Objective-C type is `c`).
+    static func number(_ value: Any) -> NSNumber? {
+        guard let n = value as? NSNumber, String(cString: n.objCType) != "c" else { return nil }
+        return n
+    }
+
     /// A boolean field; `fallback` when absent.
     func bool(_ key: String, fallback: Bool) throws(InferenceError) -> Bool {
         guard let raw = object[key] else { return fallback }
-        guard let b = raw as? Bool else { throw .malformedJSON(file: path, reason: "'\(key)' must be true or false") }
+        guard JSONFile.number(raw) == nil, let b = raw as? Bool else {
+            throw .malformedJSON(file: path, reason: "'\(key)' must be true or false")
+        }
         return b
     }
 }

@@ -98,13 +98,19 @@ public struct Recipe: Sendable, Equatable {
             }
             var block = BlockSize.elements(dtype.fixedBlock ?? 64)
             if let raw = spec["block"] {
-                let text = (raw as? String) ?? (raw as? NSNumber).map { "\($0.intValue)" } ?? ""
+                let text = (raw as? String) ?? JSONFile.number(raw).flatMap { Int(exactly: $0.doubleValue) }.map(String.init) ?? ""
                 guard let b = BlockSize(argument: text) else {
                     throw .recipe(file: path, reason: "'\(rawName)': block must be 16…4096, row, column or tensor")
                 }
                 block = b
             }
-            let dq = spec["double_quant"] as? Bool ?? false
+            var dq = false
+            if let raw = spec["double_quant"] {
+                guard JSONFile.number(raw) == nil, let b = raw as? Bool else {
+                    throw .recipe(file: path, reason: "'\(rawName)': double_quant must be true or false")
+                }
+                dq = b
+            }
             let config = QuantConfig(dtype: dtype, block: block, doubleQuant: dq)
             do { try config.validate(cols: model.shapes[name]!.last!) } catch {
                 throw .recipe(file: path, reason: "'\(rawName)': \(error.description)")

@@ -84,7 +84,7 @@ public struct WordPieceTokenizer: Sendable {
         var vocab: [String: Int32] = [:]
         vocab.reserveCapacity(raw.count)
         for (token, value) in raw {
-            guard let n = value as? NSNumber, !(value is Bool), let id = Int32(exactly: n.doubleValue), id >= 0 else {
+            guard let n = JSONFile.number(value), let id = Int32(exactly: n.doubleValue), id >= 0 else {
                 throw .malformedJSON(file: path, reason: "token '\(token)' has no integer id")
             }
             vocab[token] = id

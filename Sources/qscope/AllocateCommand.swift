@@ -19,7 +19,8 @@ struct Allocate: ParsableCommand {
         tensors. The recipe can be written for --recipe (--output), and is printed as llama-quantize --tensor-type \
         arguments (where GGUF has the type) and as bitsandbytes' llm_int8_skip_modules (the tensors kept in 16-bit).
 
-        Candidates are DTYPE:BLOCK (nf4:64) or DTYPE for a format with its own block (q4_k, nvfp4, fp16). Default: \
+        Candidates are DTYPE:BLOCK (nf4:64) or DTYPE for a format with its own block (q4_k, nvfp4, fp16), with +dq \
+        for double quantization (nf4:64+dq). Default: \
         \(Allocator.defaultCandidates.map(Allocate.spelling).joined(separator: ",")).
 
         """ + HelpText.exitCodes)
@@ -55,13 +56,16 @@ struct Allocate: ParsableCommand {
     }
 
     static func spelling(_ c: QuantConfig) -> String {
-        c.dtype.fixedBlock != nil || c.dtype.family == .cast ? c.dtype.name : "\(c.dtype.name):\(c.block)"
+        (c.dtype.fixedBlock != nil || c.dtype.family == .cast ? c.dtype.name : "\(c.dtype.name):\(c.block)") + (c.doubleQuant ? "+dq" : "")
     }
 
     func parsedCandidates() throws -> [QuantConfig] {
         guard let candidates else { return Allocator.defaultCandidates }
-        let list: [QuantConfig] = try commaList(candidates, { item in
+        let list: [QuantConfig] = try commaList(candidates, { spec in
+            let dq = spec.hasSuffix("+dq")
+            let item = dq ? String(spec.dropLast(3)) : spec
             let parts = item.split(separator: ":", maxSplits: 1).map(String.init)
+            guard !parts.isEmpty else { return nil }
             guard let dt = DataType(name: parts[0]) else { return nil }
             let block: BlockSize
             if parts.count == 2 {
@@ -70,7 +74,7 @@ struct Allocate: ParsableCommand {
             } else {
                 block = dt.family == .cast ? .tensor : .elements(dt.fixedBlock ?? 64)
             }
-            let c = QuantConfig(dtype: dt, block: block)
+            let c = QuantConfig(dtype: dt, block: block, doubleQuant: dq)
             return (try? c.validate()) == nil ? nil : c
         }, failure: { ValidationError("--candidates: '\($0)' is not DTYPE:BLOCK or a DTYPE with its own block (e.g. nf4:64, q4_k, fp16)") })
         guard !list.isEmpty else { throw ValidationError("--candidates lists no candidate") }
