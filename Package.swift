@@ -12,12 +12,15 @@ let engineFlags: [SwiftSetting] = ProcessInfo.processInfo.environment["QSCOPE_PO
 let engineFlags: [SwiftSetting] = []
 #endif
 
+/// The forward pass is optimised in debug builds too: its matrix product is a SIMD kernel that an
+/// unoptimised build runs a hundred times slower, which would stretch `swift test` by minutes.
+let inferenceFlags: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 /// qscope: a terminal workbench for looking at quantization.
 ///
 /// Import directions (docs/ARCHITECTURE.md):
 /// CNcurses → Terminal → Workbench → qscope; TensorIO → QuantCore → TUI → Workbench;
-/// TensorIO → Workbench; TensorIO, QuantCore → Inference → Workbench. Only `Terminal` imports `CNcurses`;
-/// only `Inference` imports `COpenBLAS` (on Linux; Accelerate's CBLAS on macOS).
+/// TensorIO → Workbench; TensorIO, QuantCore → Inference → Workbench. Only `Terminal` imports `CNcurses`.
 let package = Package(
     name: "qscope",
     platforms: [.macOS(.v14)],
@@ -35,10 +38,7 @@ let package = Package(
         .target(name: "QuantCore", dependencies: ["TensorIO"], swiftSettings: engineFlags),
         .target(name: "TUI", dependencies: ["QuantCore", .product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "Terminal", dependencies: ["CNcurses", "TUI"]),
-        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
-        .target(name: "Inference", dependencies: [
-            "TensorIO", "QuantCore", .target(name: "COpenBLAS", condition: .when(platforms: [.linux])),
-        ], swiftSettings: engineFlags),
+        .target(name: "Inference", dependencies: ["TensorIO", "QuantCore"], swiftSettings: engineFlags + inferenceFlags),
         .target(name: "Workbench", dependencies: ["QuantCore", "TensorIO", "TUI", "Terminal", "Inference"]),
         .executableTarget(
             name: "qscope",

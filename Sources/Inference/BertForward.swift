@@ -54,7 +54,6 @@ extension BertModel {
                         options: ForwardOptions = ForwardOptions()) throws(InferenceError) -> ForwardOutput {
         try check(batch, replacing: replacing, options: options)
         let c = config, h = c.hiddenSize, n = batch.tokenCount, threads = max(1, options.threads)
-        MatrixProduct.setThreads(threads)
         func tensor(_ name: String) -> [Float] { replacing[name] ?? tensors[name]! }
 
         var states: [[Float]?] = Array(repeating: nil, count: c.numHiddenLayers + 1)
@@ -70,12 +69,13 @@ extension BertModel {
 
         /// X·Wᵀ + b for the Linear `name` (its `.weight` and `.bias`), captured when asked.
         func linear(_ name: String, _ input: [Float], inFeatures: Int, outFeatures: Int) -> [Float] {
-            let w = tensor(name + ".weight"), b = tensors[name + ".bias"]!
+            let w = replacing[name + ".weight"].map { PackedWeight($0, outFeatures: outFeatures, inFeatures: inFeatures) }
+                ?? packed[name + ".weight"]!
+            let b = tensors[name + ".bias"]!
             let y = [Float](unsafeUninitializedCapacity: n * outFeatures) { buf, count in
-                input.withUnsafeBufferPointer { xb in w.withUnsafeBufferPointer { wb in b.withUnsafeBufferPointer { bb in
-                    MatrixProduct.linear(xb.baseAddress!, rows: n, weight: wb.baseAddress!, bias: bb.baseAddress!,
-                                         outFeatures: outFeatures, inFeatures: inFeatures, into: buf.baseAddress!)
-                }}}
+                input.withUnsafeBufferPointer { xb in b.withUnsafeBufferPointer { bb in
+                    MatrixProduct.linear(xb.baseAddress!, rows: n, weight: w, bias: bb.baseAddress!, into: buf.baseAddress!, threads: threads)
+                }}
                 count = n * outFeatures
             }
             if options.captureLinears {

@@ -14,12 +14,21 @@ public struct BertModel: Sendable {
     public let tensors: [String: [Float]]
     /// Each tensor's shape, row-major.
     public let shapes: [String: [Int]]
+    /// The encoder Linear weights rearranged for the matrix-product kernel once, at load.
+    let packed: [String: PackedWeight]
 
     public init(config: BertConfig, folder: String, tensors: [String: [Float]], shapes: [String: [Int]]) {
         self.config = config
         self.folder = folder
         self.tensors = tensors
         self.shapes = shapes
+        var packed: [String: PackedWeight] = [:]
+        for i in 0..<config.numHiddenLayers {
+            for name in BertModel.linearNames(layer: i) {
+                if let w = tensors[name], let s = shapes[name], s.count == 2 { packed[name] = PackedWeight(w, outFeatures: s[0], inFeatures: s[1]) }
+            }
+        }
+        self.packed = packed
     }
 
     /// The six Linear weights of encoder layer `i`, in the order the forward pass applies them.

@@ -39,10 +39,16 @@ public struct Recipe: Sendable, Equatable {
     /// falls back: `q4_k` to `q5_0`, `q6_k` to `q8_0` (MiniLM's 384-wide rows take the fallback; the FFN
     /// output's 1536-wide rows keep the K-quant).
     public static func uniform(_ config: QuantConfig, model: BertModel, embeddings: Bool = false) throws(InferenceError) -> Recipe {
-        let names = model.linearWeightNames + (embeddings ? BertModel.embeddingNames : [])
+        try uniform(config, model: model, tensors: model.linearWeightNames + (embeddings ? BertModel.embeddingNames : []))
+    }
+
+    /// `config` for each of `names` (with the same K-quant fallback).
+    public static func uniform(_ config: QuantConfig, model: BertModel, tensors names: [String]) throws(InferenceError) -> Recipe {
         var entries: [Entry] = []
         for name in names {
-            let cols = model.shapes[name]!.last!
+            guard let cols = model.shapes[name]?.last else {
+                throw .recipe(file: model.folder, reason: "the model has no tensor named '\(name)'")
+            }
             var c = config
             if (try? c.validate(cols: cols)) == nil, let fallback = llamaCppFallback(c.dtype) {
                 c = QuantConfig(dtype: fallback, block: .elements(fallback.fixedBlock ?? 32), doubleQuant: false)

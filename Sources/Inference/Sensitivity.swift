@@ -78,14 +78,15 @@ public enum Sensitivity {
             for i in w.indices { diff[i] = w[i] - dequantized[i] }
             let m = capture.rows, n = capture.outFeatures, k = capture.inFeatures
             var signal = [Float](repeating: 0, count: m * n), noise = [Float](repeating: 0, count: m * n)
-            MatrixProduct.setThreads(evaluator.threads)
+            let pw = model.packed[tensor] ?? PackedWeight(w, outFeatures: n, inFeatures: k)
+            let pd = PackedWeight(diff, outFeatures: n, inFeatures: k)
             capture.input.withUnsafeBufferPointer { x in
-                w.withUnsafeBufferPointer { wb in signal.withUnsafeMutableBufferPointer { y in
-                    MatrixProduct.linear(x.baseAddress!, rows: m, weight: wb.baseAddress!, bias: nil, outFeatures: n, inFeatures: k, into: y.baseAddress!)
-                }}
-                diff.withUnsafeBufferPointer { db in noise.withUnsafeMutableBufferPointer { y in
-                    MatrixProduct.linear(x.baseAddress!, rows: m, weight: db.baseAddress!, bias: nil, outFeatures: n, inFeatures: k, into: y.baseAddress!)
-                }}
+                signal.withUnsafeMutableBufferPointer { y in
+                    MatrixProduct.linear(x.baseAddress!, rows: m, weight: pw, bias: nil, into: y.baseAddress!, threads: evaluator.threads)
+                }
+                noise.withUnsafeMutableBufferPointer { y in
+                    MatrixProduct.linear(x.baseAddress!, rows: m, weight: pd, bias: nil, into: y.baseAddress!, threads: evaluator.threads)
+                }
             }
             return ratioDB(signal, noise)
         }

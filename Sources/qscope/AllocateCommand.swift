@@ -39,6 +39,9 @@ struct Allocate: ParsableCommand {
     @Flag(name: .long, help: "Allocate over the word, position and token-type embedding tables too.")
     var embeddings = false
 
+    @Option(name: .long, help: "Allocate over these tensors only (comma-separated names; the others stay fp32).")
+    var tensors: String?
+
     @Option(name: [.customShort("o"), .long], help: "Write the recipe (the --recipe format) to this file.")
     var output: String?
 
@@ -88,6 +91,19 @@ struct Allocate: ParsableCommand {
                              failure: { ValidationError("--frontier: '\($0)' is not a number of bits per parameter") })
     }
 
+    /// `--tensors`, or every encoder Linear weight (and the embedding tables under `--embeddings`).
+    func tensorNames(_ model: BertModel) throws -> [String] {
+        let all = model.linearWeightNames + BertModel.embeddingNames
+        guard let tensors else { return model.linearWeightNames + (embeddings ? BertModel.embeddingNames : []) }
+        let names = tensors.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            .map { $0.hasPrefix("bert.") ? String($0.dropFirst(5)) : $0 }
+        for n in names where !all.contains(n) {
+            throw CLIError.usage("--tensors: '\(n)' is not an encoder Linear weight or embedding table of the model")
+        }
+        guard !names.isEmpty else { throw CLIError.usage("--tensors lists no tensor") }
+        return names
+    }
+
     func run() throws {
         if let output, FileManager.default.fileExists(atPath: output), !force {
             throw CLIError.usage("\(output) exists; use --force to replace it")
@@ -100,7 +116,7 @@ struct Allocate: ParsableCommand {
         func say(_ s: String) { if progress { FileHandle.standardError.write(Data("\rqscope allocate: \(s)\u{1b}[K".utf8)) } }
         let renderer = try ModelOptions.mapErrors { () throws -> AllocationRenderer in
             let evaluator = try Evaluator(encoder: encoder, sentences: sentences, threads: model.threadCount)
-            let names = encoder.model.linearWeightNames + (embeddings ? BertModel.embeddingNames : [])
+            let names = try tensorNames(encoder.model)
             let allocator = try Allocator.measure(evaluator, tensors: names, candidates: configs) { done, total in
                 say("measuring \(done)/\(total) tensor × candidate")
             }
@@ -115,7 +131,7 @@ struct Allocate: ParsableCommand {
             var uniform: [Evaluation] = []
             for (i, c) in configs.enumerated() {
                 say("uniform \(i + 1)/\(configs.count)")
-                uniform.append(try evaluator.evaluate(Recipe.uniform(c, model: encoder.model, embeddings: embeddings)))
+                uniform.append(try evaluator.evaluate(Recipe.uniform(c, model: encoder.model, tensors: names)))
             }
             return AllocationRenderer(model: try model.folder(), candidates: configs.map(Allocate.spelling), requestedBudget: bits,
                                       chosen: chosen, frontier: points, uniform: uniform)

@@ -35,8 +35,9 @@ struct ModelCommandTests {
         let cos = try #require(j["cosine_mean"] as? Double)
         #expect(cos > 0.9 && cos < 1)
         #expect((j["layer_drift"] as? [Any])?.count == 7)
-        let md = try CLI.run(["eval", "--sentences", try sentences(), "--format", "markdown"])
-        #expect(md.status == 0 && md.stdout.contains("| nf4 b64 | 4.500 |"))
+        let one = try file("one.json", #"{"tensors": {"encoder.layer.1.output.dense.weight": {"dtype": "q8_0"}}}"#)
+        let md = try CLI.run(["eval", "--sentences", try sentences(), "--recipe", one, "--format", "markdown"])
+        #expect(md.status == 0 && md.stdout.contains("| one.json | 8.500 |"))
     }
 
     @Test func sensitivityRanksTheRecipeTensors() throws {
@@ -55,8 +56,9 @@ struct ModelCommandTests {
     @Test func allocateWritesARecipeThatEvalReads() throws {
         let out = Self.temp.appendingPathComponent("allocated.json").path
         try? FileManager.default.removeItem(atPath: out)
+        let tensors = "encoder.layer.5.attention.self.value.weight,encoder.layer.2.output.dense.weight,encoder.layer.0.attention.self.query.weight"
         let j = try CLI.json(["allocate", "--sentences", try sentences(), "--bits", "6", "--candidates", "int4:64,int8:64",
-                              "--frontier", "5", "-o", out, "--format", "json"])
+                              "--tensors", tensors, "--frontier", "5", "-o", out, "--format", "json"])
         let bits = try #require(j["bits_per_param"] as? Double)
         #expect(bits <= 6 && bits > 4.5)
         #expect((j["frontier"] as? [Any])?.count == 1 && (j["uniform"] as? [Any])?.count == 2)
@@ -65,10 +67,10 @@ struct ModelCommandTests {
         #expect(again["bits_per_param"] as? Double == bits)
         #expect(abs((again["cosine_mean"] as? Double ?? 0) - (j["cosine_mean"] as? Double ?? 1)) < 1e-9)
         // The output exists now: without --force it is kept.
-        let r = try CLI.run(["allocate", "--sentences", try sentences(), "--bits", "6", "--candidates", "int8:64", "-o", out])
+        let r = try CLI.run(["allocate", "--sentences", try sentences(), "--bits", "6", "--candidates", "int8:64", "--tensors", tensors, "-o", out])
         #expect(r.status == 2 && r.stderr.contains("--force"))
         // A budget below every candidate: no recipe, exit 1.
-        let none = try CLI.run(["allocate", "--sentences", try sentences(), "--bits", "3", "--candidates", "int4:64", "--frontier", "none"])
+        let none = try CLI.run(["allocate", "--sentences", try sentences(), "--bits", "3", "--candidates", "int4:64", "--tensors", tensors, "--frontier", "none"])
         #expect(none.status == 1)
     }
 
