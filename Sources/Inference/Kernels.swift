@@ -31,15 +31,20 @@ enum Kernels {
         }
     }
 
-    /// The exact GELU, `x · ½ (1 + erf(x / √2))`, in place.
+    /// The exact GELU, `x · ½ (1 + erf(x / √2))`, in place (erf on eight lanes, `VectorMath.erf`).
     static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int, threads: Int) {
         let px = SharedMut(x)
         let invSqrt2 = Float(1 / 2.0.squareRoot())
-        Parallel.forEachChunk(count: count, threads: threads, minimumPerChunk: 16384) { range in
-            for i in range {
-                let v = px.p[i]
-                px.p[i] = 0.5 * v * (1 + erf(v * invSqrt2))
+        let vectors = count / 8
+        Parallel.forEachChunk(count: vectors, threads: threads, minimumPerChunk: 2048) { range in
+            for v in range {
+                let p = UnsafeMutableRawPointer(px.p + v * 8)
+                p.storeBytes(of: VectorMath.gelu(p.loadUnaligned(as: SIMD8<Float>.self)), as: SIMD8<Float>.self)
             }
+        }
+        for i in vectors * 8..<count {
+            let v = x[i]
+            x[i] = 0.5 * v * (1 + erf(v * invSqrt2))
         }
     }
 
@@ -71,7 +76,18 @@ enum Kernels {
                         top = max(top, dot)
                     }
                     var total: Float = 0
-                    for j in 0..<length { let e = expf(scores[j] - top); scores[j] = e; total += e }
+                    var j = 0
+                    let shift = SIMD8<Float>(repeating: top)
+                    var sums = SIMD8<Float>()
+                    while j + 8 <= length {
+                        let p = UnsafeMutableRawPointer(scores + j)
+                        let e = VectorMath.expNonPositive(p.loadUnaligned(as: SIMD8<Float>.self) - shift)
+                        p.storeBytes(of: e, as: SIMD8<Float>.self)
+                        sums += e
+                        j += 8
+                    }
+                    total = sums.sum()
+                    while j < length { let e = expf(scores[j] - top); scores[j] = e; total += e; j += 1 }
                     let inv = 1 / total
                     let oi = po.p + (start + i) * width + h * d
                     oi.update(repeating: 0, count: d)
