@@ -20,7 +20,7 @@ let inferenceFlags: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: 
 ///
 /// Import directions (docs/ARCHITECTURE.md):
 /// CNcurses → Terminal → Workbench → qscope; TensorIO → QuantCore → TUI → Workbench;
-/// TensorIO → Workbench; TensorIO, QuantCore → Inference → Workbench. Only `Terminal` imports `CNcurses`.
+/// TensorIO → Workbench; TensorCore, TensorIO, QuantCore → Inference → Reports, qscope. Only `Terminal` imports `CNcurses`.
 let package = Package(
     name: "qscope",
     platforms: [.macOS(.v14)],
@@ -34,24 +34,26 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
-        .target(name: "TensorIO", dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")]),
-        .target(name: "QuantCore", dependencies: ["TensorIO"], swiftSettings: engineFlags),
-        .target(name: "TUI", dependencies: ["QuantCore", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "TensorCore", swiftSettings: engineFlags),
+        .target(name: "TensorIO", dependencies: ["TensorCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .target(name: "QuantCore", dependencies: ["TensorCore"], swiftSettings: engineFlags),
+        .target(name: "TUI", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "Terminal", dependencies: ["CNcurses", "TUI"]),
-        .target(name: "Inference", dependencies: ["TensorIO", "QuantCore"], swiftSettings: engineFlags + inferenceFlags),
-        .target(name: "Workbench", dependencies: ["QuantCore", "TensorIO", "TUI", "Terminal", "Inference"]),
+        .target(name: "Inference", dependencies: ["TensorCore", "TensorIO", "QuantCore"], swiftSettings: engineFlags + inferenceFlags),
+        .target(name: "Reports", dependencies: ["QuantCore", "TensorCore", "TensorIO", "TUI", "Inference"]),
+        .target(name: "Workbench", dependencies: ["QuantCore", "Reports", "TensorCore", "TensorIO", "TUI", "Terminal"]),
         .executableTarget(
             name: "qscope",
             dependencies: [
-                "Workbench", "QuantCore", "TensorIO", "TUI", "Inference",
+                "Workbench", "Reports", "QuantCore", "TensorCore", "TensorIO", "TUI", "Inference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore", "TensorIO"]),
-        .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"]),
+        .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore", "TensorCore", "TensorIO"]),
+        .testTarget(name: "TensorIOTests", dependencies: ["TensorCore", "TensorIO"]),
         .testTarget(name: "TUITests", dependencies: ["TUI"]),
-        .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "QuantCore", "TensorIO", "TUI", "Terminal"]),
-        .testTarget(name: "qscopeTests", dependencies: ["QuantCore", "TensorIO"]),
-        .testTarget(name: "InferenceTests", dependencies: ["Inference", "QuantCore", "TensorIO"]),
+        .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "Reports", "QuantCore", "TensorCore", "TensorIO", "TUI", "Terminal"]),
+        .testTarget(name: "qscopeTests", dependencies: ["QuantCore", "TensorCore", "TensorIO"]),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "QuantCore", "TensorCore", "TensorIO"]),
     ]
 )

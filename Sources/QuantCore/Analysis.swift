@@ -1,4 +1,4 @@
-import TensorIO
+import TensorCore
 
 /// Everything the workbench and `report` show for one tensor under one configuration.
 public struct Analysis: Sendable {

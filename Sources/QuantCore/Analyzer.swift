@@ -1,4 +1,4 @@
-import TensorIO
+import TensorCore
 
 /// Runs one full analysis: quantize, decode, metrics, histograms, code usage, outlier columns.
 public enum Analyzer {

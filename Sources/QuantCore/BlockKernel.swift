@@ -1,4 +1,4 @@
-import TensorIO
+import TensorCore
 
 /// Encodes and decodes one block for one datatype.
 ///

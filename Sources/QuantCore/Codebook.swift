@@ -1,3 +1,5 @@
+import TensorCore
+
 /// What a datatype's codes mean in the normalised domain (x ÷ its block's scale).
 ///
 /// The UI draws `levels` and `boundaries` over the normalised histogram: there

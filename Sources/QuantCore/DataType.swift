@@ -1,3 +1,5 @@
+import TensorCore
+
 /// A quantization datatype: its code table, its scale rule, its bits per code,
 /// and a sentence that explains it in the UI and in `--help`.
 ///

@@ -1,4 +1,4 @@
-import TensorIO
+import TensorCore
 
 /// llama.cpp's reference quantizers for the legacy block formats (`quantize_row_*_ref`), one block of 32.
 ///

@@ -1,5 +1,5 @@
 import Foundation
-import TensorIO
+import TensorCore
 
 /// The LLM.int8() matmul study: how much of a layer's output error the mixed-precision
 /// decomposition removes, compared with plain vector-wise int8.

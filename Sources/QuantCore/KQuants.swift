@@ -1,4 +1,4 @@
-import TensorIO
+import TensorCore
 
 /// llama.cpp's reference K-quant quantizers (`quantize_row_q4_K_ref`, `quantize_row_q6_K_ref`), one
 /// super-block of 256 values, without an importance matrix.

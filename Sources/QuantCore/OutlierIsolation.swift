@@ -1,4 +1,4 @@
-import TensorIO
+import TensorCore
 
 /// SpQR-style outlier isolation: keep the top p % of a tensor's weights in 16-bit, with their
 /// indices, and quantize the rest.

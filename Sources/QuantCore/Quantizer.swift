@@ -1,4 +1,4 @@
-import TensorIO
+import TensorCore
 
 /// Quantizes a tensor with one configuration and decodes it again.
 ///

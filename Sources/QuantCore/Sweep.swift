@@ -1,4 +1,4 @@
-import TensorIO
+import TensorCore
 
 /// Datatypes × block sizes on one tensor: what each costs in bits and what it buys in SQNR.
 ///

@@ -83,7 +83,7 @@ public struct HistogramWidget: Sendable {
         }
         if showLabels {
             let y = area.maxY - 1
-            let l = Self.label(lower), r = Self.label(upper)
+            let l = NumberFormat.format(lower, .axis), r = NumberFormat.format(upper, .axis)
             buf.put(l, x: area.x, y: y, style: labelStyle, maxWidth: area.width)
             if area.width > l.count + r.count + 1 {
                 buf.put(r, x: area.maxX - r.count, y: y, style: labelStyle)
@@ -95,14 +95,6 @@ public struct HistogramWidget: Sendable {
         }
     }
 
-    /// A compact axis label.
-    public static func label(_ v: Double) -> String {
-        guard v.isFinite else { return "n/a" }
-        if v == 0 { return "0" }
-        let a = abs(v)
-        if a >= 1e4 || a < 1e-3 { return String(format: "%.2g", v) }
-        return String(format: "%.3g", v)
-    }
 }
 
 /// One row of eighth-block bars: e.g. every column's absmax, scaled to the width

@@ -64,7 +64,7 @@ public struct ScatterPlot: Sendable {
             return
         }
         // Left gutter for the y labels, bottom row for the x labels.
-        let yTop = HistogramWidget.label(y1), yBottom = HistogramWidget.label(y0)
+        let yTop = NumberFormat.format(y1, .axis), yBottom = NumberFormat.format(y0, .axis)
         let gutter = min(area.width / 3, max(yTop.count, yBottom.count) + 1)
         let plot = Rect(x: area.x + gutter, y: area.y, width: area.width - gutter, height: area.height - 1)
         guard plot.width > 0, plot.height > 0 else { return }
@@ -107,7 +107,7 @@ public struct ScatterPlot: Sendable {
         if !yLabel.isEmpty, plot.height > 2 {
             buf.put(Text.clip(yLabel, to: gutter - 1), x: area.x, y: plot.y + plot.height / 2, style: labelStyle)
         }
-        let left = HistogramWidget.label(x0), right = HistogramWidget.label(x1)
+        let left = NumberFormat.format(x0, .axis), right = NumberFormat.format(x1, .axis)
         let bottom = area.maxY - 1
         buf.put(left, x: plot.x, y: bottom, style: labelStyle, maxWidth: plot.width)
         if plot.width > left.count + right.count + 2 {

@@ -1,3 +1,5 @@
+import TensorCore
+
 /// Parses a GGUF header: key/value metadata and tensor infos (versions 2 and 3).
 ///
 /// Every count, length and offset read from the file is checked against the

@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 import ZIPFoundation
 
 /// NumPy `.npz` archives: a ZIP of `NAME.npy` members, stored or deflated.

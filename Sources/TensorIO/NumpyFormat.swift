@@ -1,3 +1,5 @@
+import TensorCore
+
 /// Parses and validates a NumPy `.npy` header.
 ///
 /// Magic `\x93NUMPY`, a major and minor version byte, a header length (u16 in

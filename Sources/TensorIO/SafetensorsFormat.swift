@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 /// Parses and validates a safetensors header.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 /// Deterministic synthetic tensors for teaching: a distribution, a shape, and outlier columns
 /// injected at known indices.

@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 import ZIPFoundation
 
 /// An opened tensor file: its index (names, dtypes, shapes) and lazy access to each tensor.
@@ -161,14 +162,15 @@ public final class TensorFile: @unchecked Sendable {
         tensors.first { $0.name == name }
     }
 
-    /// Converts one tensor to `Float`, row-major.
-    public func load(_ name: String) throws(TensorFileError) -> Tensor {
-        if let shard = shards[name] { return try shard.load(name) }
+    /// A reader of one tensor's values, straight from the file (the tensor's data is checked to lie
+    /// inside the file first). `.npz` members are inflated into memory here, once.
+    public func reader(_ name: String) throws(TensorFileError) -> any TensorReader {
+        if let shard = shards[name] { return try shard.reader(name) }
         guard let info = info(named: name), let loc = locations[name] else {
             throw TensorFileError(file: path, tensor: name, reason: "no such tensor")
         }
         guard info.isFloatConvertible else {
-            let what = format == .gguf ? "ggml type \(info.dtype) is not supported for analysis (readable: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K)"
+            let what = format == .gguf ? "ggml type \(info.dtype) is not supported for analysis (readable: \(GGMLType.readableNames))"
                                        : "dtype \(info.dtype) cannot be read as numbers"
             throw TensorFileError(file: path, tensor: name, reason: what)
         }
@@ -181,57 +183,12 @@ public final class TensorFile: @unchecked Sendable {
         guard loc.range.upperBound <= source.size else {
             throw TensorFileError(file: path, tensor: name, offset: loc.range.lowerBound, reason: "the data is truncated")
         }
-        var values = [Float](repeating: 0, count: info.count)
-        if let ggml = loc.ggml {
-            let qk = ggml.blockLayout.elements
-            if info.count > 0 {
-                values.withUnsafeMutableBufferPointer { out in
-                    file.withBytes(loc.range) { raw in
-                        ggml.dequantize(raw, blocks: info.count / qk, into: out.baseAddress!)
-                    }
-                }
-            }
-            return Tensor(name: name, shape: info.shape, sourceDType: info.dtype, values: values)
-        }
-        let chunk = 1 << 16
-        values.withUnsafeMutableBufferPointer { out in
-            source.withBytes(loc.range) { raw in
-                let width = loc.storage.byteWidth
-                var start = 0
-                while start < info.count {
-                    let n = min(chunk, info.count - start)
-                    let src = UnsafeRawBufferPointer(rebasing: raw[(start * width)..<((start + n) * width)])
-                    let dst = UnsafeMutableBufferPointer(rebasing: out[start..<(start + n)])
-                    loc.storage.convert(src, count: n, bigEndian: loc.bigEndian, into: dst)
-                    start += n
-                }
-            }
-        }
-        if loc.fortranOrder && info.shape.count > 1 {
-            values = TensorFile.fortranToRowMajor(values, shape: info.shape)
-        }
-        return Tensor(name: name, shape: info.shape, sourceDType: info.dtype, values: values)
+        return MappedTensorReader(info: info, file: source, location: loc)
     }
 
-    /// Reorders column-major data (first index fastest) into row-major order.
-    static func fortranToRowMajor(_ v: [Float], shape: [Int]) -> [Float] {
-        var out = [Float](repeating: 0, count: v.count)
-        var colStrides = [Int](repeating: 1, count: shape.count)
-        for d in 1..<shape.count { colStrides[d] = colStrides[d - 1] * shape[d - 1] }
-        var index = [Int](repeating: 0, count: shape.count)
-        for i in 0..<v.count {
-            var src = 0
-            for d in 0..<shape.count { src += index[d] * colStrides[d] }
-            out[i] = v[src]
-            var d = shape.count - 1
-            while d >= 0 {
-                index[d] += 1
-                if index[d] < shape[d] { break }
-                index[d] = 0
-                d -= 1
-            }
-        }
-        return out
+    /// Converts one tensor to `Float`, row-major: the whole tensor in memory, for small tensors.
+    public func load(_ name: String) throws(TensorFileError) -> Tensor {
+        try reader(name).materialize()
     }
 
     /// `weights.npy` → `weights`.
@@ -240,4 +197,9 @@ public final class TensorFile: @unchecked Sendable {
         if let dot = last.lastIndex(of: "."), dot != last.startIndex { return String(last[..<dot]) }
         return last
     }
+}
+
+/// The container formats qscope reads.
+public enum TensorFileFormat: String, Sendable {
+    case safetensors, npy, npz, gguf, sharded
 }

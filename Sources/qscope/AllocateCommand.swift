@@ -3,7 +3,7 @@ import Foundation
 import Inference
 import QuantCore
 import TensorIO
-import Workbench
+import Reports
 
 /// `qscope allocate`: the mixed-precision recipe with the best embeddings within a bit budget.
 struct Allocate: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import QuantCore
+import Reports
 import Workbench
 
 /// `qscope bench`: times quantize, dequantize and the full analysis on a synthetic tensor.
@@ -58,7 +59,8 @@ struct Bench: ParsableCommand {
         let cases = Benchmark.defaultCases.filter {
             (try? $0.config.validate(cols: cols)) != nil && (wanted?.contains($0.key) ?? true)
         }
-        let bench = Benchmark(rows: rows, cols: cols, threads: threads ?? Parallel.defaultThreads, runs: runs, cases: cases)
+        let bench = Benchmark(rows: rows, cols: cols, threads: threads ?? Parallel.defaultThreads, runs: runs, cases: cases,
+                              keyToFrame: { try WorkbenchBenchmark.keyToFrame($0, options: $1) })
         let report = try bench.run { key in
             if isatty(STDERR_FILENO) != 0 { FileHandle.standardError.write(Data("\rqscope bench: \(key)…\u{1b}[K".utf8)) }
         }

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import QuantCore
-import TensorIO
+import Reports
 import TUI
+import TensorIO
 import Workbench
 
 /// `qscope [FILE]`: the interactive workbench, on the bundled sample without FILE.

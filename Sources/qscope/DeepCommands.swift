@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import QuantCore
+import Reports
+import TUI
 import TensorIO
 import Workbench
 

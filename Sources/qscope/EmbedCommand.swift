@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Inference
-import Workbench
+import Reports
 
 /// `qscope embed`: sentence embeddings of a BERT sentence encoder, fp32 or with a recipe's weights.
 struct Embed: ParsableCommand {

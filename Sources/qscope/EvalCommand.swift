@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Inference
-import Workbench
+import Reports
 
 /// `qscope eval`: how far a recipe moves a sentence encoder's embeddings from fp32.
 struct Eval: ParsableCommand {

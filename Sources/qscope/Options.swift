@@ -1,5 +1,6 @@
 import ArgumentParser
 import QuantCore
+import Reports
 import Workbench
 
 extension DataType: ExpressibleByArgument {

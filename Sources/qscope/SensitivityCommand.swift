@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Inference
-import Workbench
+import Reports
 
 /// `qscope sensitivity`: each tensor quantized alone, ranked by its effect on the embeddings.
 struct SensitivityCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
+import TensorCore
 import TensorIO
+import Testing
 @testable import QuantCore
 
 /// Metrics and statistics against a plain recomputation, and the edge cases of docs/ARCHITECTURE.md.

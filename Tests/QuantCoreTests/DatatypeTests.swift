@@ -1,5 +1,6 @@
-import Testing
+import TensorCore
 import TensorIO
+import Testing
 @testable import QuantCore
 
 @Suite("datatypes")

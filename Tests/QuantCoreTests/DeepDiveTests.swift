@@ -1,6 +1,7 @@
 import Foundation
-import Testing
+import TensorCore
 import TensorIO
+import Testing
 @testable import QuantCore
 
 /// The deep-dive engines: the block inspector, the LLM.int8() matmul study and outlier isolation.

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
+import TensorCore
 import TensorIO
+import Testing
 @testable import QuantCore
 
 /// The fast paths give exactly what the plain definitions give: speed never changes a code.

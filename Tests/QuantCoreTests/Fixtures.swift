@@ -1,6 +1,7 @@
 import Foundation
-import Testing
+import TensorCore
 import TensorIO
+import Testing
 @testable import QuantCore
 
 /// Loads the reference vectors in `Tests/Fixtures/refvec` (see `Tests/Fixtures/README.md`).

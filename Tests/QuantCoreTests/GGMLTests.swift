@@ -1,6 +1,7 @@
 import Foundation
-import Testing
+import TensorCore
 import TensorIO
+import Testing
 @testable import QuantCore
 
 /// llama.cpp's legacy block formats as engine datatypes, against the `gguf` package's own quantizers:

@@ -1,5 +1,6 @@
-import Testing
+import TensorCore
 import TensorIO
+import Testing
 @testable import QuantCore
 
 /// Bit-exactness against bitsandbytes 0.50.2 (Tests/Fixtures/refvec).

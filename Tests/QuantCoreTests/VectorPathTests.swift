@@ -1,6 +1,7 @@
 import Foundation
-import Testing
+import TensorCore
 import TensorIO
+import Testing
 @testable import QuantCore
 
 /// The vector loops of the analysis (four values at a time, joint bin counters, float64 sums in

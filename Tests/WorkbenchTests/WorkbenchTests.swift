@@ -1,9 +1,10 @@
 import Foundation
-import Testing
 import QuantCore
+import Reports
+import TUI
 import TensorIO
 import Terminal
-import TUI
+import Testing
 @testable import Workbench
 
 /// A workbench on the bundled MiniLM sample, with analyses run synchronously.

@@ -1,0 +1,167 @@
+import QuantCore
+import TUI
+
+/// Renders one analysis as `qscope report` prints it.
+///
+/// The JSON form is the contract of docs/ARCHITECTURE.md; text, CSV and
+/// Markdown are for people and spreadsheets.
+public struct ReportRenderer: Sendable {
+    public var file: String
+    public var analysis: Analysis
+
+    public init(file: String, analysis: Analysis) {
+        self.file = file
+        self.analysis = analysis
+    }
+
+    public func render(_ format: OutputFormat) -> String {
+        switch format {
+        case .json: json().serialized() + "\n"
+        case .text: text()
+        case .csv: csv()
+        case .markdown: markdown()
+        }
+    }
+
+    /// The metrics in contract order, with their JSON values.
+    var metricPairs: [(String, JSONValue)] {
+        let m = analysis.metrics
+        return [
+            ("mse", .double(m.mse)), ("rmse", .double(m.rmse)), ("mae", .double(m.mae)),
+            ("max_abs_err", .double(m.maxAbsErr)), ("sqnr_db", .double(m.sqnrDB)), ("cosine", .double(m.cosine)),
+            ("rel_fro_err", .double(m.relFroErr)), ("bits_per_param", .double(m.bitsPerParam)),
+            ("bytes", .int(m.bytes)), ("code_entropy_bits", .double(m.codeEntropyBits)), ("codes_used", .int(m.codesUsed)),
+        ]
+    }
+
+    var statPairs: [(String, JSONValue)] {
+        let s = analysis.stats
+        return [
+            ("mean", .double(s.mean)), ("std", .double(s.std)), ("min", .double(s.min)), ("max", .double(s.max)),
+            ("absmax", .double(s.absmax)), ("kurtosis", .double(s.kurtosis)), ("nan", .int(s.nanCount)), ("inf", .int(s.infCount)),
+        ]
+    }
+
+    public func json() -> JSONValue {
+        let a = analysis
+        let o = a.outliers
+        return .object([
+            ("file", .string(file)),
+            ("tensor", .string(a.tensorName)),
+            ("shape", .array(a.shape.map { .int($0) })),
+            ("source_dtype", .string(a.sourceDType)),
+            ("count", .int(a.count)),
+            ("stats", .object(statPairs)),
+            ("config", .object([
+                ("dtype", .string(a.config.dtype.name)),
+                ("block", a.config.block.jsonValue),
+                ("double_quant", .bool(a.config.doubleQuant)),
+            ])),
+            ("metrics", .object(metricPairs + [("excluded", .int(a.metrics.excluded))])),
+            ("outliers", .object([
+                ("threshold", .float(o.threshold)),
+                ("rule", .string(o.rule)),
+                ("median_column_absmax", .float(o.median)),
+                ("columns", .array(o.columns.map { c in
+                    .object([("index", .int(c.index)), ("absmax", .float(c.absmax)), ("ratio", .double(c.ratio))])
+                })),
+            ])),
+            ("histogram", .object([
+                ("edges", .array(a.valueHistogram.edges.map { .double($0) })),
+                ("counts", .array(a.valueHistogram.counts.map { .int($0) })),
+            ])),
+            ("code_usage", .array(a.codeUsage.map { .int($0) })),
+        ])
+    }
+
+    func text() -> String {
+        let a = analysis
+        let s = a.stats
+        let m = a.metrics
+        var lines: [String] = []
+        lines.append("\(file) ▸ \(a.tensorName)  \(NumberFormat.shape(a.shape)) \(a.sourceDType)  \(a.count) values")
+        lines.append("config   \(a.config.dtype.name) · block \(a.config.block) · double quant \(a.config.doubleQuant ? "on" : "off")")
+        lines.append("         \(a.config.dtype.summary)")
+        lines.append("")
+        lines.append("stats    mean \(NumberFormat.compact(s.mean))  std \(NumberFormat.compact(s.std))  min \(NumberFormat.compact(s.min))  max \(NumberFormat.compact(s.max))  absmax \(NumberFormat.compact(s.absmax))  kurtosis \(NumberFormat.compact(s.kurtosis))  nan \(s.nanCount)  inf \(s.infCount)")
+        lines.append("")
+        lines.append("metrics")
+        let rows: [(String, String)] = [
+            ("SQNR", NumberFormat.fixed(m.sqnrDB, 2) + " dB"),
+            ("MSE", NumberFormat.compact(m.mse)), ("RMSE", NumberFormat.compact(m.rmse)), ("MAE", NumberFormat.compact(m.mae)),
+            ("max |err|", NumberFormat.compact(m.maxAbsErr)), ("cosine", NumberFormat.fixed(m.cosine, 6)),
+            ("rel. error", NumberFormat.compact(m.relFroErr)), ("bits/param", NumberFormat.fixed(m.bitsPerParam, 4)),
+            ("bytes", String(m.bytes)),
+            ("codes used", a.config.dtype.hasCodes ? "\(m.codesUsed) of \(a.quantized.codebook.codeCount)" : "\(m.codesUsed) distinct values"),
+            ("entropy", NumberFormat.fixed(m.codeEntropyBits, 3) + " bits"),
+        ]
+        for (k, v) in rows { lines.append("  " + k.padding(toLength: 12, withPad: " ", startingAt: 0) + v) }
+        if m.excluded > 0 { lines.append("  (\(m.excluded) non-finite inputs left out of the metrics)") }
+        lines.append("")
+        let o = a.outliers
+        lines.append("outlier columns (\(o.rule); median \(NumberFormat.compact(Double(o.median)))): \(o.columns.count)")
+        for c in o.columns.prefix(10) {
+            lines.append("  col \(c.index)".padding(toLength: 12, withPad: " ", startingAt: 0)
+                         + "absmax \(NumberFormat.compact(Double(c.absmax)))  \(NumberFormat.fixed(c.ratio, 1))× median")
+        }
+        if o.columns.count > 10 { lines.append("  … \(o.columns.count - 10) more") }
+        lines.append("")
+        lines.append("histograms (log count)")
+        let hists: [(String, Histogram)] = [("values", a.valueHistogram),
+                                            (a.quantized.codebook.domainLabel, a.normalizedHistogram),
+                                            ("error", a.errorHistogram)]
+        let width = hists.map(\.0.count).max() ?? 0
+        for (label, h) in hists {
+            let range = "[\(NumberFormat.compact(h.lower)), \(NumberFormat.compact(h.upper))]"
+            lines.append("  " + label.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+                         + range.padding(toLength: 22, withPad: " ", startingAt: 0) + NumberFormat.sparkline(h.counts, width: 64, log: true))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    func csv() -> String {
+        let a = analysis
+        var header = ["file", "tensor", "shape", "source_dtype", "count", "dtype", "block", "double_quant"]
+        var row = [file, a.tensorName, a.shape.map(String.init).joined(separator: "x"), a.sourceDType, String(a.count),
+                   a.config.dtype.name, a.config.block.description, String(a.config.doubleQuant)]
+        for (k, v) in statPairs + metricPairs {
+            header.append(k)
+            row.append(v.serialized(pretty: false))
+        }
+        header.append("outlier_columns")
+        row.append(String(a.outliers.columns.count))
+        return CSV.line(header) + CSV.line(row)
+    }
+
+    func markdown() -> String {
+        let a = analysis
+        var out = "### \(a.tensorName) · \(a.config.dtype.name) · block \(a.config.block)\(a.config.doubleQuant ? " · double quant" : "")\n\n"
+        out += "`\(file)`, shape \(NumberFormat.shape(a.shape)), \(a.sourceDType), \(a.count) values\n\n"
+        out += "| metric | value |\n|---|---|\n"
+        for (k, v) in metricPairs { out += "| \(k) | \(v.serialized(pretty: false)) |\n" }
+        out += "\n| stat | value |\n|---|---|\n"
+        for (k, v) in statPairs { out += "| \(k) | \(v.serialized(pretty: false)) |\n" }
+        out += "\nOutlier columns (\(a.outliers.rule)): \(a.outliers.columns.count)"
+        if !a.outliers.columns.isEmpty {
+            out += " — " + a.outliers.columns.prefix(10).map { "\($0.index) (\(NumberFormat.compact(Double($0.absmax))))" }.joined(separator: ", ")
+        }
+        return out + "\n"
+    }
+}
+
+extension BlockSize {
+    /// Numbers stay numbers in JSON; row, column and tensor are strings.
+    var jsonValue: JSONValue {
+        if case .elements(let n) = self { return .int(n) }
+        return .string(description)
+    }
+}
+
+/// RFC 4180 quoting.
+enum CSV {
+    static func line(_ fields: [String]) -> String {
+        fields.map { f in
+            f.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + f.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : f
+        }.joined(separator: ",") + "\n"
+    }
+}
