@@ -108,8 +108,8 @@ struct Allocate: ParsableCommand {
         if let output, FileManager.default.fileExists(atPath: output), !force {
             throw CLIError.usage("\(output) exists; use --force to replace it")
         }
-        let encoder = try model.encoder()
         let sentences = try model.sentenceList()
+        let encoder = try model.encoder()
         let configs = try parsedCandidates()
         let budgets = try parsedFrontier()
         let progress = isatty(STDERR_FILENO) == 1

@@ -29,8 +29,8 @@ struct Embed: ParsableCommand {
     }
 
     func run() throws {
-        let encoder = try model.encoder()
         let sentences = try model.sentenceList()
+        let encoder = try model.encoder()
         let chosen = try recipe.recipe(for: encoder.model, defaultDatatype: nil) ?? .fp32
         let weights = try ModelOptions.mapErrors { try chosen.quantize(encoder.model, threads: model.threadCount) }
         let threads = model.threadCount

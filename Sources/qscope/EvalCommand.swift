@@ -28,8 +28,8 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
-        let encoder = try model.encoder()
         let sentences = try model.sentenceList()
+        let encoder = try model.encoder()
         let chosen = try recipe.recipe(for: encoder.model)!
         let evaluation = try ModelOptions.mapErrors {
             try Evaluator(encoder: encoder, sentences: sentences, threads: model.threadCount).evaluate(chosen)

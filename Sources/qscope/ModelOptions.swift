@@ -83,6 +83,12 @@ struct RecipeOptions: ParsableArguments {
     @Flag(name: .long, help: "Quantize the word, position and token-type embedding tables too (uniform recipes).")
     var embeddings = false
 
+    func validate() throws {
+        if recipe != nil, quant.dtype != nil || quant.block != nil || quant.doubleQuant {
+            throw ValidationError("--recipe names every tensor's configuration; leave out --dtype, --block and --double-quant")
+        }
+    }
+
     /// Whether the user chose any quantization.
     var given: Bool { recipe != nil || quant.dtype != nil || quant.block != nil || quant.doubleQuant }
 
@@ -90,9 +96,6 @@ struct RecipeOptions: ParsableArguments {
     /// (nil: nothing chosen and `defaultDatatype` nil).
     func recipe(for model: BertModel, defaultDatatype: DataType? = .nf4) throws -> Recipe? {
         if let recipe {
-            if quant.dtype != nil || quant.block != nil || quant.doubleQuant {
-                throw CLIError.usage("--recipe names every tensor's configuration; leave out --dtype, --block and --double-quant")
-            }
             guard FileManager.default.fileExists(atPath: recipe) else { throw CLIError.runtime("\(recipe): no such file") }
             return try ModelOptions.mapErrors { try Recipe.load(path: recipe, model: model) }
         }

@@ -28,8 +28,8 @@ struct SensitivityCommand: ParsableCommand {
     }
 
     func run() throws {
-        let encoder = try model.encoder()
         let sentences = try model.sentenceList()
+        let encoder = try model.encoder()
         let chosen = try recipe.recipe(for: encoder.model)!
         let progress = isatty(STDERR_FILENO) == 1
         let rows = try ModelOptions.mapErrors {
