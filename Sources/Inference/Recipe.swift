@@ -70,10 +70,12 @@ public struct Recipe: Sendable, Equatable {
         }
     }
 
-    /// `nf4 b64`, `nf4 b64 +dq`, `q4_k`, `nvfp4` (formats with a fixed block are named without it).
+    /// `nf4 b64`, `nf4 b64 +dq`, `int8 row`, `q4_k`, `nvfp4` (formats with a fixed block are named without it).
     public static func label(_ c: QuantConfig) -> String {
         var s = c.dtype.name
-        if c.dtype.fixedBlock == nil && c.dtype.family != .cast { s += " b\(c.block)" }
+        if c.dtype.fixedBlock == nil && c.dtype.family != .cast {
+            if case .elements(let n) = c.block { s += " b\(n)" } else { s += " \(c.block)" }
+        }
         if c.doubleQuant { s += " +dq" }
         return s
     }
