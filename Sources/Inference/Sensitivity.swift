@@ -19,8 +19,12 @@ public struct SensitivityRow: Sendable {
     public var rankWeight: Int
     /// 1 = the lowest output SQNR.
     public var rankOutput: Int
-    /// Whether the end-to-end rank is more than `Sensitivity.disagreementPlaces` places from either local rank.
-    public var disagree: Bool
+    /// Whether the end-to-end rank is more than `Sensitivity.disagreementPlaces` places from the weight rank.
+    public var disagreeWeight: Bool
+    /// Whether the end-to-end rank is more than `Sensitivity.disagreementPlaces` places from the output rank.
+    public var disagreeOutput: Bool
+    /// Either: a local measure would have placed this tensor elsewhere.
+    public var disagree: Bool { disagreeWeight || disagreeOutput }
 }
 
 /// Per-tensor sensitivity: which single tensor's quantization moves the embeddings most, and whether
@@ -45,7 +49,7 @@ public enum Sensitivity {
             let output = outputSQNR(evaluator, tensor: entry.tensor, dequantized: deq)
             rows.append(SensitivityRow(tensor: entry.tensor, config: entry.config, oneMinusCosine: loss,
                                        weightSQNR: weights.tensors[0].sqnrDB, outputSQNR: output,
-                                       rankEndToEnd: 0, rankWeight: 0, rankOutput: 0, disagree: false))
+                                       rankEndToEnd: 0, rankWeight: 0, rankOutput: 0, disagreeWeight: false, disagreeOutput: false))
             progress(i + 1, recipe.entries.count)
         }
         return ranked(rows)
@@ -62,8 +66,8 @@ public enum Sensitivity {
         rank(idx.sorted { rows[$0].weightSQNR < rows[$1].weightSQNR }) { $0.rankWeight = $1 }
         rank(idx.sorted { rows[$0].outputSQNR < rows[$1].outputSQNR }) { $0.rankOutput = $1 }
         for i in rows.indices {
-            rows[i].disagree = abs(rows[i].rankEndToEnd - rows[i].rankWeight) > disagreementPlaces
-                || abs(rows[i].rankEndToEnd - rows[i].rankOutput) > disagreementPlaces
+            rows[i].disagreeWeight = abs(rows[i].rankEndToEnd - rows[i].rankWeight) > disagreementPlaces
+            rows[i].disagreeOutput = abs(rows[i].rankEndToEnd - rows[i].rankOutput) > disagreementPlaces
         }
         return rows.sorted { $0.rankEndToEnd < $1.rankEndToEnd }
     }

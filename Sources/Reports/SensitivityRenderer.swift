@@ -25,15 +25,17 @@ public struct SensitivityRenderer: Sendable {
                     .object([("name", .string(r.tensor)), ("dtype", .string(r.config.dtype.name)), ("block", r.config.block.jsonValue),
                              ("one_minus_cosine", .double(r.oneMinusCosine)), ("weight_sqnr_db", .double(r.weightSQNR)),
                              ("output_sqnr_db", .double(r.outputSQNR)), ("rank_end_to_end", .int(r.rankEndToEnd)),
-                             ("rank_weight", .int(r.rankWeight)), ("rank_output", .int(r.rankOutput)), ("disagree", .bool(r.disagree))])
+                             ("rank_weight", .int(r.rankWeight)), ("rank_output", .int(r.rankOutput)), ("disagree", .bool(r.disagree)),
+                             ("disagree_weight", .bool(r.disagreeWeight)), ("disagree_output", .bool(r.disagreeOutput))])
                 })),
             ]).serialized() + "\n"
         case .markdown:
-            var out = "| # | tensor | config | 1 − cos | weight SQNR dB | output SQNR dB | rank weight | rank output | disagree |\n"
-            out += "|---:|---|---|---:|---:|---:|---:|---:|:-:|\n"
+            var out = "| # | tensor | config | 1 − cos | weight SQNR dB | output SQNR dB | rank weight | rank output |\n"
+            out += "|---:|---|---|---:|---:|---:|---:|---:|\n"
             for r in rows {
-                out += "| \(r.rankEndToEnd) | \(r.tensor) | \(Recipe.label(r.config)) | \(NumberFormat.compact(r.oneMinusCosine)) | \(NumberFormat.fixed(r.weightSQNR, 2)) | \(NumberFormat.fixed(r.outputSQNR, 2)) | \(r.rankWeight) | \(r.rankOutput) | \(r.disagree ? "✗" : "") |\n"
+                out += "| \(r.rankEndToEnd) | \(r.tensor) | \(Recipe.label(r.config)) | \(NumberFormat.compact(r.oneMinusCosine)) | \(NumberFormat.fixed(r.weightSQNR, 2)) | \(NumberFormat.fixed(r.outputSQNR, 2)) | \(r.rankWeight)\(r.disagreeWeight ? " ✗" : "") | \(r.rankOutput)\(r.disagreeOutput ? " ✗" : "") |\n"
             }
+            out += "\n✗: more than \(Sensitivity.disagreementPlaces) places from the end-to-end rank (#).\n"
             return out
         case .text, .csv:
             var out = "\(model) · \(recipe.label) · one tensor at a time, \(sentences) sentences\n"
@@ -42,10 +44,10 @@ public struct SensitivityRenderer: Sendable {
             for r in rows {
                 out += String(r.rankEndToEnd).leftPad(3) + "  " + r.tensor.padding(toLength: 46, withPad: " ", startingAt: 0)
                     + NumberFormat.compact(r.oneMinusCosine).leftPad(10) + NumberFormat.fixed(r.weightSQNR, 2).leftPad(8)
-                    + NumberFormat.fixed(r.outputSQNR, 2).leftPad(9) + "  \(String(r.rankWeight).leftPad(3)) \(String(r.rankOutput).leftPad(3))"
-                    + (r.disagree ? "  ✗" : "") + "\n"
+                    + NumberFormat.fixed(r.outputSQNR, 2).leftPad(9)
+                    + "  \(String(r.rankWeight).leftPad(3))\(r.disagreeWeight ? "✗" : " ") \(String(r.rankOutput).leftPad(3))\(r.disagreeOutput ? "✗" : " ")\n"
             }
-            out += "✗: the end-to-end rank is more than \(Sensitivity.disagreementPlaces) places from the weight-SQNR or the output-SQNR rank.\n"
+            out += "✗: that rank (by weight SQNR, by output SQNR) is more than \(Sensitivity.disagreementPlaces) places from the end-to-end rank (#).\n"
             return out
         }
     }
