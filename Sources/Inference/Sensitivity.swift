@@ -55,6 +55,14 @@ public enum Sensitivity {
         return ranked(rows)
     }
 
+    /// How well each local measure orders the tensors as their end-to-end effect does: Spearman's correlation
+    /// of 1 − cos with −(weight SQNR) and with −(output SQNR) (1: the same order; nan for fewer than two rows).
+    public static func rankAgreement(_ rows: [SensitivityRow]) -> (weight: Double, output: Double) {
+        let loss = rows.map(\.oneMinusCosine)
+        return (EmbeddingStatistics.spearman(loss, rows.map { -$0.weightSQNR }),
+                EmbeddingStatistics.spearman(loss, rows.map { -$0.outputSQNR }))
+    }
+
     /// Fills the three ranks and the disagreement flag, and sorts by end-to-end effect.
     static func ranked(_ input: [SensitivityRow]) -> [SensitivityRow] {
         var rows = input

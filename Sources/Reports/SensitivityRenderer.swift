@@ -16,11 +16,14 @@ public struct SensitivityRenderer: Sendable {
     }
 
     public func render(_ format: OutputFormat) -> String {
+        let agreement = Sensitivity.rankAgreement(rows)
+        let summary = "Spearman of the end-to-end order with the weight-SQNR order \(NumberFormat.fixed(agreement.weight, 3)), with the output-SQNR order \(NumberFormat.fixed(agreement.output, 3)).\n"
         switch format {
         case .json:
             return JSONValue.object([
                 ("model", .string(model)), ("recipe", RecipeJSON.value(recipe)), ("sentences", .int(sentences)),
                 ("disagree_places", .int(Sensitivity.disagreementPlaces)),
+                ("spearman_weight", .double(agreement.weight)), ("spearman_output", .double(agreement.output)),
                 ("tensors", .array(rows.map { r in
                     .object([("name", .string(r.tensor)), ("dtype", .string(r.config.dtype.name)), ("block", r.config.block.jsonValue),
                              ("one_minus_cosine", .double(r.oneMinusCosine)), ("weight_sqnr_db", .double(r.weightSQNR)),
@@ -35,7 +38,7 @@ public struct SensitivityRenderer: Sendable {
             for r in rows {
                 out += "| \(r.rankEndToEnd) | \(r.tensor) | \(Recipe.label(r.config)) | \(NumberFormat.compact(r.oneMinusCosine)) | \(NumberFormat.fixed(r.weightSQNR, 2)) | \(NumberFormat.fixed(r.outputSQNR, 2)) | \(r.rankWeight)\(r.disagreeWeight ? " ✗" : "") | \(r.rankOutput)\(r.disagreeOutput ? " ✗" : "") |\n"
             }
-            out += "\n✗: more than \(Sensitivity.disagreementPlaces) places from the end-to-end rank (#).\n"
+            out += "\n✗: more than \(Sensitivity.disagreementPlaces) places from the end-to-end rank (#). " + summary
             return out
         case .text, .csv:
             var out = "\(model) · \(recipe.label) · one tensor at a time, \(sentences) sentences\n"
@@ -47,7 +50,7 @@ public struct SensitivityRenderer: Sendable {
                     + NumberFormat.fixed(r.outputSQNR, 2).leftPad(9)
                     + "  \(String(r.rankWeight).leftPad(3))\(r.disagreeWeight ? "✗" : " ") \(String(r.rankOutput).leftPad(3))\(r.disagreeOutput ? "✗" : " ")\n"
             }
-            out += "✗: that rank (by weight SQNR, by output SQNR) is more than \(Sensitivity.disagreementPlaces) places from the end-to-end rank (#).\n"
+            out += "✗: that rank (by weight SQNR, by output SQNR) is more than \(Sensitivity.disagreementPlaces) places from the end-to-end rank (#).\n" + summary
             return out
         }
     }
