@@ -51,6 +51,9 @@ public struct WordPieceTokenizer: Sendable {
     /// `vocab.txt`: token = the line without its trailing whitespace, id = the line's index (a repeated
     /// token keeps its last index, as the reference loaders do).
     static func readVocabText(path: String) throws(InferenceError) -> [String: Int32] {
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > JSONFile.maximumBytes {
+            throw .vocabulary(file: path, reason: "\(size) bytes is too large for a vocabulary")
+        }
         guard let data = FileManager.default.contents(atPath: path) else { throw .missingFile(path) }
         guard let text = String(data: data, encoding: .utf8) else {
             throw .vocabulary(file: path, reason: "not UTF-8 text")
