@@ -23,7 +23,7 @@ let inferenceFlags: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: 
 /// TensorIO → Workbench; TensorCore, TensorIO, QuantCore → Inference → Reports, qscope. Only `Terminal` imports `CNcurses`.
 let package = Package(
     name: "qscope",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "qscope", targets: ["qscope"]),
     ],
@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "TensorCore", swiftSettings: engineFlags),
         .target(name: "TensorIO", dependencies: ["TensorCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(name: "QuantCore", dependencies: ["TensorCore"], swiftSettings: engineFlags),
-        .target(name: "TUI", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "TUI", dependencies: ["TensorCore", .product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "Terminal", dependencies: ["CNcurses", "TUI"]),
         .target(name: "Inference", dependencies: ["TensorCore", "TensorIO", "QuantCore"], swiftSettings: engineFlags + inferenceFlags),
         .target(name: "Reports", dependencies: ["QuantCore", "TensorCore", "TensorIO", "TUI", "Inference"]),
@@ -45,13 +45,13 @@ let package = Package(
         .executableTarget(
             name: "qscope",
             dependencies: [
-                "Workbench", "Reports", "QuantCore", "TensorCore", "TensorIO", "TUI", "Inference",
+                "Workbench", "Reports", "QuantCore", "TensorCore", "TensorIO", "TUI", "Terminal", "Inference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore", "TensorCore", "TensorIO"]),
         .testTarget(name: "TensorIOTests", dependencies: ["TensorCore", "TensorIO"]),
-        .testTarget(name: "TUITests", dependencies: ["TUI"]),
+        .testTarget(name: "TUITests", dependencies: ["TensorCore", "TUI"]),
         .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "Reports", "QuantCore", "TensorCore", "TensorIO", "TUI", "Terminal"]),
         .testTarget(name: "qscopeTests", dependencies: ["QuantCore", "TensorCore", "TensorIO"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "QuantCore", "TensorCore", "TensorIO"]),

@@ -1,4 +1,5 @@
 import Inference
+import TensorCore
 import TUI
 
 /// Renders `qscope allocate`: the allocated recipe at the budget, verified; the frontier over budgets against

@@ -1,3 +1,4 @@
+import TensorCore
 import QuantCore
 import TUI
 
@@ -15,6 +16,7 @@ public struct BenchRenderer: Sendable {
                 results.append(("\(t.key)_ms", .double(rounded(t.medianMS))))
                 results.append(("\(t.key)_min_ms", .double(rounded(t.minMS))))
                 if t.bytes > 0 { results.append(("\(t.key)_gbps", .double(rounded(t.gigabytesPerSecond)))) }
+                if let f = t.floorMultiple { results.append(("\(t.key)_floor_multiple", .double(rounded(f)))) }
             }
             return JSONValue.object([
                 ("size", .array([.int(report.rows), .int(report.cols)])),
@@ -24,19 +26,21 @@ public struct BenchRenderer: Sendable {
                 ("results", .object(results)),
             ]).serialized() + "\n"
         default:
-            var out = "qscope bench: \(report.rows)×\(report.cols) float32 (normal, seed 42), \(report.threads) threads, "
+            var out = "qscope bench: \(report.rows)×\(report.cols) normal values (seed 42), \(report.threads) threads, "
                 + "median and min of \(report.runs) runs after a warm-up\n"
             out += "machine: \(report.cpu), \(report.cores) cores\n\n"
             out += "measurement".padding(toLength: 28, withPad: " ", startingAt: 0)
-                + "median ms".leftPad(11) + "min ms".leftPad(10) + "GB/s".leftPad(8) + "\n"
+                + "median ms".leftPad(11) + "min ms".leftPad(10) + "GB/s".leftPad(8) + "× floor".leftPad(9) + "\n"
             for t in report.timings {
                 out += t.key.padding(toLength: 28, withPad: " ", startingAt: 0)
                     + NumberFormat.fixed(t.medianMS, 2).leftPad(11) + NumberFormat.fixed(t.minMS, 2).leftPad(10)
-                    + (t.bytes > 0 ? NumberFormat.fixed(t.gigabytesPerSecond, 2) : "").leftPad(8) + "\n"
+                    + (t.bytes > 0 ? NumberFormat.fixed(t.gigabytesPerSecond, 2) : "").leftPad(8)
+                    + (t.floorMultiple.map { NumberFormat.fixed($0, 1) } ?? "").leftPad(9) + "\n"
             }
-            out += "\nGB/s counts the float32 input read once per run. quantize writes codes, scales and the\n"
-                + "dequantized values in one pass; analyze adds every metric, the three histograms, code usage,\n"
-                + "tensor statistics and outlier columns.\n"
+            out += "\nGB/s counts the input bytes read once per run (float32, or bfloat16 for _bf16). quantize and\n"
+                + "dequantize run on the tensor in memory; analyze streams it from a safetensors file (as report\n"
+                + "does) and adds every metric, the three histograms, code usage, statistics and outlier columns.\n"
+                + "floor_f32/floor_bf16 read the file's bytes once on every thread: × floor divides by it.\n"
             return out
         }
     }

@@ -56,8 +56,13 @@ public struct Benchmark: Sendable {
         public var key: String
         public var medianMS: Double
         public var minMS: Double
-        /// float32 input bytes per run, for GB/s.
+        /// Input bytes per run, for GB/s.
         public var bytes: Int
+        /// The memory floor of the same input (one streaming read of its bytes, median ms), when the
+        /// operation streams a file: the result is also shown as a multiple of it.
+        public var floorMS: Double? = nil
+
+        public var floorMultiple: Double? { floorMS.flatMap { $0 > 0 ? medianMS / $0 : nil } }
 
         public var gigabytesPerSecond: Double { medianMS > 0 ? Double(bytes) / (medianMS * 1e6) : 0 }
     }
@@ -74,13 +79,28 @@ public struct Benchmark: Sendable {
     }
 
     /// Runs every measurement; `progress` hears the key of each one before it starts.
+    ///
+    /// quantize and dequantize run on the tensor in memory (the kernels alone); analyze streams it
+    /// from a safetensors file of the same values, as `report` does, once stored as float32 and, for
+    /// the first case, once as bfloat16; each file's memory floor is one parallel read of its bytes.
     public func run(progress: (String) -> Void = { _ in }) throws -> Report {
         let tensor = SyntheticTensor(distribution: .normal, rows: rows, cols: cols, seed: 42).make(name: "bench")
         let inputBytes = rows * cols * 4
         var timings: [Timing] = []
         let options = AnalysisOptions(threads: threads)
+        let f32Path = try writeScratch(tensor, bfloat16: false)
+        defer { try? FileManager.default.removeItem(atPath: f32Path) }
+        let bf16Path = try writeScratch(tensor, bfloat16: true)
+        defer { try? FileManager.default.removeItem(atPath: bf16Path) }
+        let f32 = try TensorFile.open(f32Path), bf16 = try TensorFile.open(bf16Path)
+        let f32Reader = try f32.reader(tensor.name), bf16Reader = try bf16.reader(tensor.name)
 
-        for c in cases {
+        progress("floor")
+        let floor32 = time("floor_f32", bytes: inputBytes) { _ = try? f32.touchBytes(of: tensor.name, threads: threads) }
+        let floor16 = time("floor_bf16", bytes: inputBytes / 2) { _ = try? bf16.touchBytes(of: tensor.name, threads: threads) }
+        timings += [floor32, floor16]
+
+        for (n, c) in cases.enumerated() {
             try c.config.validate(cols: cols)
             progress(c.key)
             var quantized: QuantizedTensor?
@@ -92,9 +112,18 @@ public struct Benchmark: Sendable {
                     _ = Dequantizer.decode(q, threads: threads)
                 })
             }
-            timings.append(time("\(c.key)_analyze", bytes: inputBytes) {
-                _ = try? Analyzer.analyze(tensor, config: c.config, options: options)
-            })
+            var a = time("\(c.key)_analyze", bytes: inputBytes) {
+                _ = try? Analyzer.analyze(f32Reader, config: c.config, options: options)
+            }
+            a.floorMS = floor32.medianMS
+            timings.append(a)
+            if n == 0 {
+                var b = time("\(c.key)_bf16_analyze", bytes: inputBytes / 2) {
+                    _ = try? Analyzer.analyze(bf16Reader, config: c.config, options: options)
+                }
+                b.floorMS = floor16.medianMS
+                timings.append(b)
+            }
         }
 
         progress("histogram")
@@ -114,6 +143,24 @@ public struct Benchmark: Sendable {
 
         return Report(rows: rows, cols: cols, threads: threads, runs: runs, cpu: Self.cpuName(),
                       cores: ProcessInfo.processInfo.activeProcessorCount, timings: timings)
+    }
+
+    /// The bench tensor written to a scratch safetensors file, as float32 or rounded to bfloat16.
+    func writeScratch(_ tensor: Tensor, bfloat16: Bool) throws -> String {
+        let path = scratchDirectory.appendingPathComponent("qscope-bench-\(UUID().uuidString).safetensors").path
+        let entry: SafetensorsEntry
+        if bfloat16 {
+            var bytes = [UInt8](repeating: 0, count: tensor.count * 2)
+            for (i, v) in tensor.values.enumerated() {
+                let b = HalfPrecision.bfloat16Bits(from: v)
+                bytes[2 * i] = UInt8(truncatingIfNeeded: b); bytes[2 * i + 1] = UInt8(truncatingIfNeeded: b >> 8)
+            }
+            entry = SafetensorsEntry(name: tensor.name, dtype: "BF16", shape: tensor.shape, bytes: bytes)
+        } else {
+            entry = SafetensorsEntry(name: tensor.name, shape: tensor.shape, floats: tensor.values)
+        }
+        try SafetensorsWriter.write([entry], metadata: nil, to: path, force: false)
+        return path
     }
 
     /// `list` of a large file: a safetensors file of the bench tensor written once, then opened

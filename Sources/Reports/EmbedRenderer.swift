@@ -1,4 +1,5 @@
 import Inference
+import TensorCore
 import TUI
 
 /// Renders `qscope embed`: the embeddings as JSON, or one line per sentence as text.

@@ -1,4 +1,5 @@
 import Inference
+import TensorCore
 import TUI
 
 /// Renders `qscope eval`: the end-to-end figures of one recipe and the hidden-state drift per layer.

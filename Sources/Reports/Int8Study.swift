@@ -12,6 +12,9 @@ public struct Int8Study: Sendable {
     /// Results at `thresholds`, ascending; threshold 0 means no decomposition.
     public var results: [Int8Decomposition.Result]
 
+    /// The study multiplies the whole weight: weights of up to this many values.
+    public static let maxValues = 64 << 20
+
     /// The thresholds the study evaluates: the ones a user reaches with o / O from 6.
     public static let thresholds: [Float] = [0, 1, 1.5, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 30]
 

@@ -1,3 +1,4 @@
+import TensorCore
 import QuantCore
 import TUI
 
@@ -25,13 +26,7 @@ public struct ReportRenderer: Sendable {
 
     /// The metrics in contract order, with their JSON values.
     var metricPairs: [(String, JSONValue)] {
-        let m = analysis.metrics
-        return [
-            ("mse", .double(m.mse)), ("rmse", .double(m.rmse)), ("mae", .double(m.mae)),
-            ("max_abs_err", .double(m.maxAbsErr)), ("sqnr_db", .double(m.sqnrDB)), ("cosine", .double(m.cosine)),
-            ("rel_fro_err", .double(m.relFroErr)), ("bits_per_param", .double(m.bitsPerParam)),
-            ("bytes", .int(m.bytes)), ("code_entropy_bits", .double(m.codeEntropyBits)), ("codes_used", .int(m.codesUsed)),
-        ]
+        MetricTable.all.map { ($0.key, $0.json(analysis.metrics)) }
     }
 
     var statPairs: [(String, JSONValue)] {
@@ -86,16 +81,13 @@ public struct ReportRenderer: Sendable {
         lines.append("stats    mean \(NumberFormat.compact(s.mean))  std \(NumberFormat.compact(s.std))  min \(NumberFormat.compact(s.min))  max \(NumberFormat.compact(s.max))  absmax \(NumberFormat.compact(s.absmax))  kurtosis \(NumberFormat.compact(s.kurtosis))  nan \(s.nanCount)  inf \(s.infCount)")
         lines.append("")
         lines.append("metrics")
-        let rows: [(String, String)] = [
-            ("SQNR", NumberFormat.fixed(m.sqnrDB, 2) + " dB"),
-            ("MSE", NumberFormat.compact(m.mse)), ("RMSE", NumberFormat.compact(m.rmse)), ("MAE", NumberFormat.compact(m.mae)),
-            ("max |err|", NumberFormat.compact(m.maxAbsErr)), ("cosine", NumberFormat.fixed(m.cosine, 6)),
-            ("rel. error", NumberFormat.compact(m.relFroErr)), ("bits/param", NumberFormat.fixed(m.bitsPerParam, 4)),
-            ("bytes", String(m.bytes)),
-            ("codes used", a.config.dtype.hasCodes ? "\(m.codesUsed) of \(a.quantized.codebook.codeCount)" : "\(m.codesUsed) distinct values"),
-            ("entropy", NumberFormat.fixed(m.codeEntropyBits, 3) + " bits"),
-        ]
-        for (k, v) in rows { lines.append("  " + k.padding(toLength: 12, withPad: " ", startingAt: 0) + v) }
+        for spec in MetricTable.all {
+            var v = spec.text(m)
+            if spec.key == "codes_used" {
+                v = a.config.dtype.hasCodes ? "\(m.codesUsed) of \(a.codebook.codeCount)" : "\(m.codesUsed) distinct values"
+            }
+            lines.append("  " + spec.label.padding(toLength: 12, withPad: " ", startingAt: 0) + v)
+        }
         if m.excluded > 0 { lines.append("  (\(m.excluded) non-finite inputs left out of the metrics)") }
         lines.append("")
         let o = a.outliers
@@ -108,7 +100,7 @@ public struct ReportRenderer: Sendable {
         lines.append("")
         lines.append("histograms (log count)")
         let hists: [(String, Histogram)] = [("values", a.valueHistogram),
-                                            (a.quantized.codebook.domainLabel, a.normalizedHistogram),
+                                            (a.codebook.domainLabel, a.normalizedHistogram),
                                             ("error", a.errorHistogram)]
         let width = hists.map(\.0.count).max() ?? 0
         for (label, h) in hists {

@@ -1,4 +1,5 @@
 import Inference
+import TensorCore
 import TUI
 
 /// Renders `qscope sensitivity`: one row per tensor, largest end-to-end effect first, with the three rankings.

@@ -1,3 +1,4 @@
+import TensorCore
 import Foundation
 
 /// Vertical bars of bin counts with eighth-block resolution, and markers drawn over them.

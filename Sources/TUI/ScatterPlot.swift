@@ -1,3 +1,4 @@
+import TensorCore
 import Foundation
 
 /// A scatter of points with an optional polyline through some of them, drawn with braille dots

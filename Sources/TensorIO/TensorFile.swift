@@ -186,6 +186,41 @@ public final class TensorFile: @unchecked Sendable {
         return MappedTensorReader(info: info, file: source, location: loc)
     }
 
+    /// Reads every byte of a tensor's data once, in parallel chunks, as fast as memory allows, and
+    /// returns their xor (so the reads cannot be skipped): the floor any pass over the tensor pays,
+    /// against which `qscope bench` measures its passes.
+    public func touchBytes(of name: String, threads: Int) throws(TensorFileError) -> UInt64 {
+        if let shard = shards[name] { return try shard.touchBytes(of: name, threads: threads) }
+        guard let loc = locations[name], npz == nil else {
+            throw TensorFileError(file: path, tensor: name, reason: "no data of its own in the file to read")
+        }
+        let range = loc.range
+        let chunk = 1 << 20
+        let chunks = (range.count + chunk - 1) / chunk
+        let workers = max(1, min(threads, chunks))
+        let parts = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: workers)
+        parts.initialize(repeating: 0)
+        defer { parts.deallocate() }
+        nonisolated(unsafe) let out = parts
+        let file = self.file
+        // Worker w reads chunks w, w + workers, …: every worker streams through the whole range.
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            var x: UInt64 = 0
+            for k in stride(from: w, to: chunks, by: workers) {
+                let lo = range.lowerBound + k * chunk, hi = min(range.upperBound, lo + chunk)
+                file.withBytes(lo..<hi) { raw in
+                    var acc = SIMD4<UInt64>()
+                    let words = raw.count / 32
+                    for i in 0..<words { acc ^= raw.loadUnaligned(fromByteOffset: i * 32, as: SIMD4<UInt64>.self) }
+                    x ^= acc[0] ^ acc[1] ^ acc[2] ^ acc[3]
+                    for i in (words * 32)..<raw.count { x ^= UInt64(raw[i]) }
+                }
+            }
+            out[w] = x
+        }
+        return parts.reduce(0, ^)
+    }
+
     /// Converts one tensor to `Float`, row-major: the whole tensor in memory, for small tensors.
     public func load(_ name: String) throws(TensorFileError) -> Tensor {
         try reader(name).materialize()

@@ -66,6 +66,31 @@ public enum SignalGuard {
     /// The handlers in place before ours, by signal number, so a crash still reaches them.
     nonisolated(unsafe) static var previousCrashActions: [sigaction] = Array(repeating: sigaction(), count: 65)
 
+    /// Ctrl-C presses counted for a batch command (`countInterrupts`), read by its loop.
+    nonisolated(unsafe) static var interrupts: sig_atomic_t = 0
+
+    /// For batch commands that stop cleanly on Ctrl-C (`scan`): SIGINT is unblocked and counted, and
+    /// the first press prints `firstMessage` on stderr; the command polls `interruptCount`.
+    public static func countInterrupts(firstMessage: StaticString) {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        SignalGuard.firstInterruptMessage = firstMessage
+        signal(SIGINT) { _ in
+            SignalGuard.interrupts += 1
+            if SignalGuard.interrupts == 1 {
+                let m = SignalGuard.firstInterruptMessage
+                _ = write(STDERR_FILENO, m.utf8Start, m.utf8CodeUnitCount)
+            }
+        }
+    }
+
+    nonisolated(unsafe) static var firstInterruptMessage: StaticString = ""
+
+    /// How many times Ctrl-C was pressed since `countInterrupts`.
+    public static var interruptCount: Int { Int(interrupts) }
+
     /// The signal received since the last call, if any.
     static func take() -> Int32? {
         let s = pending

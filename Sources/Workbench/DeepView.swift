@@ -33,10 +33,13 @@ public enum DeepView: String, Sendable, CaseIterable {
 public struct SweepResult: Sendable {
     public var tensor: String
     public var sweep: Sweep
+    /// Whether the rows come from a sample of the tensor (the exact sweep follows).
+    public var isEstimate: Bool
 
-    public init(tensor: String, sweep: Sweep) {
+    public init(tensor: String, sweep: Sweep, isEstimate: Bool = false) {
         self.tensor = tensor
         self.sweep = sweep
+        self.isEstimate = isEstimate
     }
 
     /// The rows as the view lists them: by cost, as `qscope sweep` prints them.
@@ -85,10 +88,37 @@ public struct IsolationResult: Sendable {
         self.byError = byError
     }
 
+    /// The shape of the whole tensor when the curves come from evenly spread rows of it; nil when
+    /// every value was used.
+    public var sampledFrom: [Int]?
+
+    /// The isolation study reads the tensor whole and ranks every value: above this many values it
+    /// runs on evenly spread rows.
+    public static let maxValues = 16 << 20
+
     /// Runs both rankings of `tensor` under `key.config` at the default percentages (0 … 2 %).
-    public static func run(_ tensor: Tensor, key: AnalysisKey) throws(OutlierIsolationError) -> IsolationResult {
-        IsolationResult(key: key,
-                        byMagnitude: try OutlierIsolation(tensor.values, rows: tensor.rows, cols: tensor.cols, config: key.config, by: .magnitude),
-                        byError: try OutlierIsolation(tensor.values, rows: tensor.rows, cols: tensor.cols, config: key.config, by: .error))
+    public static func run(_ tensor: Tensor, key: AnalysisKey, rowsOf whole: [Int]? = nil) throws(OutlierIsolationError) -> IsolationResult {
+        var r = IsolationResult(key: key,
+                                byMagnitude: try OutlierIsolation(tensor.values, rows: tensor.rows, cols: tensor.cols, config: key.config, by: .magnitude),
+                                byError: try OutlierIsolation(tensor.values, rows: tensor.rows, cols: tensor.cols, config: key.config, by: .error))
+        r.sampledFrom = whole
+        return r
+    }
+
+    /// The tensor, or evenly spread whole rows of it holding at most about `limit` values.
+    public static func sampleRows(_ reader: any TensorReader, limit: Int) -> Tensor {
+        let info = reader.info
+        guard info.count > limit, info.shape.count >= 2 else { return reader.materialize() }
+        let cols = info.shape.last!
+        let rows = info.count / cols
+        let take = Swift.max(1, Swift.min(rows, limit / cols))
+        var values = [Float](repeating: 0, count: take * cols)
+        values.withUnsafeMutableBufferPointer { out in
+            for k in 0..<take {
+                let r = take == 1 ? 0 : k * (rows - 1) / (take - 1)
+                reader.read((r * cols)..<((r + 1) * cols), into: UnsafeMutableBufferPointer(rebasing: out[(k * cols)..<((k + 1) * cols)]))
+            }
+        }
+        return Tensor(name: info.name, shape: [take, cols], sourceDType: info.dtype, values: values)
     }
 }

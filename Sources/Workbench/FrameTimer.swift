@@ -11,7 +11,11 @@ final class FrameTimer {
         var at: UInt64
         /// The analysis generation the key left current.
         var generation: Int
+        /// Whether the key started deep-dive work (a sweep, a study): its figures are those of that work.
+        var deep: Bool
         var ackedAt: UInt64?
+        /// The first frame with figures for the key's configuration (an estimate on a large tensor).
+        var firstAt: UInt64?
         var shownAt: UInt64?
     }
 
@@ -27,16 +31,21 @@ final class FrameTimer {
 
     static var now: UInt64 { DispatchTime.now().uptimeNanoseconds }
 
-    func key(_ label: String, at: UInt64, generation: Int) {
-        keys.append(KeyTiming(label: label, at: at, generation: generation))
+    func key(_ label: String, at: UInt64, generation: Int, deep: Bool = false) {
+        keys.append(KeyTiming(label: label, at: at, generation: generation, deep: deep))
     }
 
-    /// A frame reached the terminal; `figuresCurrent` says whether it shows generation `generation`'s figures.
-    func frame(at t: UInt64, generation: Int, figuresCurrent: Bool) {
+    /// A frame reached the terminal. `figuresShown`: it shows figures (estimate or exact) for
+    /// generation `generation`'s configuration; `figuresCurrent`: the exact ones; `deepCurrent`: no
+    /// deep-dive work is pending.
+    func frame(at t: UInt64, generation: Int, figuresShown: Bool, figuresCurrent: Bool, deepCurrent: Bool) {
         frames += 1
-        for i in keys.indices {
-            if keys[i].ackedAt == nil, keys[i].at <= t { keys[i].ackedAt = t }
-            if keys[i].shownAt == nil, keys[i].at <= t, figuresCurrent, generation >= keys[i].generation { keys[i].shownAt = t }
+        for i in keys.indices where keys[i].at <= t {
+            if keys[i].ackedAt == nil { keys[i].ackedAt = t }
+            guard generation >= keys[i].generation else { continue }
+            let done = keys[i].deep ? deepCurrent && figuresCurrent : figuresCurrent
+            if keys[i].firstAt == nil, figuresShown || done { keys[i].firstAt = t }
+            if keys[i].shownAt == nil, done { keys[i].shownAt = t }
         }
     }
 
@@ -45,13 +54,14 @@ final class FrameTimer {
 
     func report() -> String {
         func ms(_ ns: UInt64?) -> String { ns.map { String(format: "%.1f", Double($0) / 1e6) } ?? "-" }
-        var out = "key  ack_ms  figures_ms\n"
+        var out = "key  ack_ms  first_figures_ms  figures_ms\n"
         for k in keys {
-            out += "\(k.label)  \(ms(k.ackedAt.map { $0 - k.at }))  \(ms(k.shownAt.map { $0 - k.at }))\n"
+            out += "\(k.label)  \(ms(k.ackedAt.map { $0 - k.at }))  \(ms(k.firstAt.map { $0 - k.at }))  \(ms(k.shownAt.map { $0 - k.at }))\n"
         }
         let acks = keys.compactMap { k in k.ackedAt.map { $0 - k.at } }, shown = keys.compactMap { k in k.shownAt.map { $0 - k.at } }
-        out += "frames \(frames)  keys \(keys.count)  max_ack_ms \(ms(acks.max()))  max_figures_ms \(ms(shown.max()))"
-            + "  longest_ui_block_ms \(ms(longestBlock))\n"
+        let first = keys.compactMap { k in k.firstAt.map { $0 - k.at } }
+        out += "frames \(frames)  keys \(keys.count)  max_ack_ms \(ms(acks.max()))  max_first_figures_ms \(ms(first.max()))"
+            + "  max_figures_ms \(ms(shown.max()))  longest_ui_block_ms \(ms(longestBlock))\n"
         return out
     }
 

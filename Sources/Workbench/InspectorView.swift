@@ -1,3 +1,4 @@
+import TensorCore
 import Foundation
 import QuantCore
 import Reports
@@ -11,11 +12,12 @@ enum InspectorView {
             WorkbenchView.message("analysing…", title: "block inspector", focused: true, s, &buf, area)
             return
         }
-        let n = a.quantized.grouping.blockCount
-        let block = min(s.inspectBlock, max(0, n - 1))
-        guard a.values.count == a.count, n > 0,
-              let ins = try? BlockInspection(values: a.values, quantized: a.quantized, block: block) else {
+        guard a.grouping.blockCount > 0 else {
             WorkbenchView.message("this tensor has no blocks to inspect", title: "block inspector", focused: true, s, &buf, area)
+            return
+        }
+        guard let ins = s.inspection else {
+            WorkbenchView.message("reading block \(s.inspectBlock)…", title: "block inspector", focused: true, s, &buf, area)
             return
         }
         let (top, rest) = area.splitTop(min(6, area.height / 3))
@@ -50,9 +52,9 @@ enum InspectorView {
         // Keep the worst element in view: start the page so that it is on it.
         let first = worst.map { $0 >= rows ? max(0, $0 - rows / 2) : 0 } ?? 0
         for (row, j) in (first..<min(ins.count, first + rows)).enumerated() {
-            var line = Text.padLeft("\(j)", 4) + Text.padLeft(num(ins.values[j]), 11) + Text.padLeft(num(ins.normalized[j], 4), 10)
-            if hasCodes { line += Text.padLeft("\(ins.codes[j])", 5) + Text.padLeft(num(ins.levels[j], 4), 9) }
-            line += Text.padLeft(num(ins.dequantized[j]), 11) + Text.padLeft(num(ins.errors[j]), 11)
+            var line = Text.padLeft("\(j)", 4) + Text.padLeft(NumberFormat.compact(Double(ins.values[j])), 11) + Text.padLeft(NumberFormat.compact(Double(ins.normalized[j])), 10)
+            if hasCodes { line += Text.padLeft("\(ins.codes[j])", 5) + Text.padLeft(NumberFormat.compact(Double(ins.levels[j])), 9) }
+            line += Text.padLeft(NumberFormat.compact(Double(ins.dequantized[j])), 11) + Text.padLeft(NumberFormat.compact(Double(ins.errors[j])), 11)
             buf.put(line, x: inner.x, y: inner.y + 1 + row, style: theme.style(j == worst ? .outlier : .text), maxWidth: inner.width)
         }
     }
@@ -68,7 +70,7 @@ enum InspectorView {
                                             .replacingOccurrences(of: "┄", with: "-") : title, focused: false, theme)
             .render(into: &buf, area: r, glyphs: g)
         guard inner.height >= 3, inner.width > gutter, shown > 0 else { return }
-        let levels = ins.levels.isEmpty ? [] : (s.analysis?.quantized.codebook.sortedLevels ?? [])
+        let levels: [Float] = ins.levels.isEmpty ? [] : (s.analysis?.codebook.sortedLevels ?? [])
         let finite = ins.normalized.filter(\.isFinite)
         let lo = Double(min(levels.first ?? -1, finite.min() ?? -1, 0))
         let hi = Double(max(levels.last ?? 1, finite.max() ?? 1, 0))
@@ -103,5 +105,4 @@ enum InspectorView {
         }
     }
 
-    static func num(_ v: Float, _ digits: Int = 5) -> String { NumberFormat.compact(Double(v)) }
 }

@@ -1,32 +1,8 @@
+import TensorCore
 import QuantCore
 import Reports
 import TUI
 import Terminal
-
-/// Messages the loop feeds into `update`.
-public enum Message: Sendable {
-    case key(Key)
-    case resize(width: Int, height: Int)
-    case analyzed(generation: Int, key: AnalysisKey, analysis: Analysis)
-    case failed(generation: Int, message: String)
-    /// A deep-dive computation landed (sweep, LLM.int8() study, isolation), or failed.
-    case swept(SweepResult)
-    case int8Studied(Int8Study)
-    case isolated(IsolationResult)
-    case deepFailed(String)
-    case tick
-}
-
-/// Work `update` asks the loop to do.
-public enum Command: Sendable, Equatable {
-    case analyze(AnalysisKey, generation: Int)
-    /// Sweep every datatype × block on a tensor (the sweep view).
-    case sweep(tensor: String)
-    /// The LLM.int8() study of a weight against an activation tensor, at `Int8Study.thresholds`.
-    case int8(weight: String, activations: ActivationSource)
-    /// Outlier isolation of the tensor under the configuration, ranked both ways.
-    case isolate(AnalysisKey)
-}
 
 /// The Elm-style update: the state plus a message gives the new state and the commands to run.
 public enum Update {
@@ -40,18 +16,44 @@ public enum Update {
         case .tick:
             if state.busy || state.deepBusy { state.spinner += 1 }
             return []
+        case .progress(let generation, let fraction):
+            if generation == state.generation { state.analysisProgress = fraction }
+            return []
         case .analyzed(let generation, let key, let analysis):
             // A result for a configuration that is no longer current is dropped.
             guard generation == state.generation, key == state.currentKey else { return [] }
             state.analysis = analysis
-            state.busy = false
-            state.inspectBlock = min(state.inspectBlock, max(0, analysis.quantized.grouping.blockCount - 1))
+            // An estimate stays up, labelled, until the exact figures replace it.
+            state.busy = analysis.isEstimate
+            if !analysis.isEstimate { state.analysisProgress = 0 }
+            state.inspectBlock = min(state.inspectBlock, max(0, analysis.grouping.blockCount - 1))
+            if state.deepView == .inspector, state.inspection == nil || state.inspection?.blockCount != analysis.grouping.blockCount
+                || state.inspectedKey != key {
+                return [.inspect(key, block: state.inspectBlock)]
+            }
+            return []
+        case .inspected(let key, let inspection):
+            guard key == state.currentKey else { return [] }
+            state.inspection = inspection
+            state.inspectedKey = key
+            state.inspectBlock = inspection.index
+            return []
+        case .blockFound(let key, let block, let reason):
+            guard key == state.currentKey else { return [] }
+            state.inspectBlock = block
+            state.status = "block \(block): \(reason)"
+            return [.inspect(key, block: block)]
+        case .sweepProgress(let tensor, let done, let total, let estimate):
+            guard tensor == state.openTensor else { return [] }
+            state.sweepProgress = SweepProgress(done: done, total: total, estimate: estimate)
             return []
         case .swept(let r):
             guard r.tensor == state.openTensor else { return [] }
             state.sweep = r
             state.sweepSelection = r.sortedRows.firstIndex { $0.config == state.config } ?? 0
-            state.deepBusy = false
+            // A sample's sweep stays up, labelled, while the exact one runs.
+            state.deepBusy = r.isEstimate
+            if !r.isEstimate { state.sweepProgress = nil }
             return []
         case .int8Studied(let study):
             guard study.weight == state.openTensor else { return [] }
@@ -105,8 +107,15 @@ public enum Update {
         case .quit: s.quit = true
         case .help: s.showHelp = true; s.helpScroll = 0
         case .close:
-            if s.deepView != nil { s.deepView = nil }
-            else if !s.filter.isEmpty { s.filter = ""; s.selection = 0 }
+            if s.deepView != nil {
+                s.deepView = nil
+                // Leaving a view stops the computation it was waiting for.
+                if s.deepBusy {
+                    s.deepBusy = false
+                    s.sweepProgress = nil
+                    return [.cancelDeep]
+                }
+            } else if !s.filter.isEmpty { s.filter = ""; s.selection = 0 }
         case .show(let view): return show(view, &s)
         case .previousBlock, .nextBlock, .worstBlock, .maxBlock: break
         case .filter: s.filtering = true; s.focus = .tensors
@@ -141,6 +150,7 @@ public enum Update {
             s.sweep = nil
             s.int8 = nil
             s.isolation = nil
+            s.inspection = nil
             s.inspectBlock = 0
             return request(&s)
         case .nextDtype, .previousDtype:
@@ -174,10 +184,14 @@ public enum Update {
         guard let key = s.currentKey else { return [] }
         s.generation += 1
         s.busy = true
+        s.analysisProgress = 0
         var commands: [Command] = [.analyze(key, generation: s.generation)]
         if s.deepView == .isolation, s.isolation?.key != key {
             s.deepBusy = true
             commands.append(.isolate(key))
+        }
+        if s.deepView == .inspector {
+            commands.append(.inspect(key, block: s.inspectBlock))
         }
         return commands
     }
@@ -190,7 +204,10 @@ public enum Update {
         }
         switch view {
         case .inspector:
-            s.inspectBlock = min(s.inspectBlock, max(0, a.quantized.grouping.blockCount - 1))
+            s.inspectBlock = min(s.inspectBlock, max(0, a.grouping.blockCount - 1))
+            s.deepView = view
+            guard let key = s.currentKey else { return [] }
+            return [.inspect(key, block: s.inspectBlock)]
         case .comparison:
             guard s.pin != nil else {
                 s.status = "pin a configuration first (p), change it, then a compares the two"
@@ -198,7 +215,11 @@ public enum Update {
             }
         case .sweep:
             s.deepView = view
-            if s.sweep?.tensor != tensor { s.deepBusy = true; return [.sweep(tensor: tensor)] }
+            if s.sweep?.tensor != tensor || s.sweep?.isEstimate == true {
+                s.deepBusy = true
+                s.sweepProgress = nil
+                return [.sweep(tensor: tensor)]
+            }
             s.sweepSelection = s.sweep?.sortedRows.firstIndex { $0.config == s.config } ?? s.sweepSelection
             return []
         case .int8:
@@ -226,17 +247,15 @@ public enum Update {
     /// Keys that mean something particular inside a view; nil lets the panes' meaning apply.
     static func handleInView(_ view: DeepView, _ action: Action, _ s: inout WorkbenchState) -> [Command]? {
         switch (view, action) {
-        case (.inspector, .previousBlock):
-            s.inspectBlock = max(0, s.inspectBlock - 1)
-        case (.inspector, .nextBlock):
-            let n = s.analysis?.quantized.grouping.blockCount ?? 1
-            s.inspectBlock = min(max(0, n - 1), s.inspectBlock + 1)
+        case (.inspector, .previousBlock), (.inspector, .nextBlock):
+            let n = s.analysis?.grouping.blockCount ?? 1
+            s.inspectBlock = action == .previousBlock ? max(0, s.inspectBlock - 1) : min(max(0, n - 1), s.inspectBlock + 1)
+            guard let key = s.currentKey else { return [] }
+            return [.inspect(key, block: s.inspectBlock)]
         case (.inspector, .worstBlock), (.inspector, .maxBlock):
-            guard let a = s.analysis, a.values.count == a.count, a.count > 0 else { return [] }
-            s.inspectBlock = action == .worstBlock
-                ? BlockInspection.worstBlock(values: a.values, quantized: a.quantized)
-                : BlockInspection.maxBlock(values: a.values, grouping: a.quantized.grouping)
-            s.status = action == .worstBlock ? "block \(s.inspectBlock): the largest squared error" : "block \(s.inspectBlock): holds the largest |x|"
+            guard let key = s.currentKey, (s.analysis?.count ?? 0) > 0 else { return [] }
+            s.status = action == .worstBlock ? "looking for the block with the largest squared error…" : "looking for the largest |x|…"
+            return [.findBlock(key, worst: action == .worstBlock)]
         case (.sweep, .moveUp):
             s.sweepSelection = max(0, s.sweepSelection - 1)
         case (.sweep, .moveDown):

@@ -1,50 +1,39 @@
 import Foundation
 import QuantCore
-import Reports
+import Synchronization
 import TUI
 import TensorCore
 import TensorIO
 import Terminal
 
-/// Runs the workbench: the terminal loop, background analysis, the cache.
+/// Runs the workbench: the loop that reads keys, applies messages and draws frames.
 ///
-/// The UI thread only draws, reads keys and applies messages. Analyses run on a
-/// background queue and come back as messages tagged with the generation they
-/// were started for, so a stale result is dropped and the old figures stay on
-/// screen (with a spinner) until the new ones land.
-public final class WorkbenchApp: @unchecked Sendable {
-    private let file: TensorFile
-    private var state: WorkbenchState
-    private let worker = DispatchQueue(label: "qscope.analysis", qos: .userInitiated)
-    /// The deep-dive computations (sweeps, studies, isolation) run here, so that they never hold up
-    /// the analysis the panes are waiting for.
-    private let deepWorker = DispatchQueue(label: "qscope.deep", qos: .utility)
-    /// Files the activation tensors of the LLM.int8() view come from, other than the open one.
-    private var companions: [String: TensorFile] = [:]
-    private let lock = NSLock()
-    private var inbox: [Message] = []
-    private var cache: [AnalysisKey: Analysis] = [:]
-    /// Cache keys, oldest first; the cache keeps the newest `cacheLimit` analyses, and no more than
-    /// `cacheBytes` of them (each holds codes and dequantized values: 5 bytes an element), so that a
-    /// large tensor cannot fill the memory with configurations the user has left.
-    private var cacheOrder: [AnalysisKey] = []
-    private let cacheLimit = 24
-    private let cacheBytes = 1 << 30
-    private var tensors: [String: Tensor] = [:]
-    private var latestRequested = 0
-    /// Histogram bins: enough for a wide pane.
-    public static let bins = 160
+/// The UI thread only draws, reads keys and applies messages; every command goes to the
+/// `EffectRunner`, whose results come back through the inbox as messages tagged with the generation
+/// they were started for, so a stale result is dropped and the figures on screen stay (labelled with
+/// their own configuration, the pending one after an arrow) until the new ones land.
+public final class WorkbenchApp: Sendable {
+    private let runner: EffectRunner
+    private let inbox = Inbox()
+    private let initial: WorkbenchState
 
-    public init(file: TensorFile, state: WorkbenchState) {
-        self.file = file
-        self.state = state
+    public init(file: any TensorCatalog, state: WorkbenchState) {
+        runner = EffectRunner(service: AnalysisService(file: file))
+        initial = state
     }
 
-    /// Runs until the user quits or a signal arrives; the terminal is restored on return.
+    /// Runs on the curses screen until the user quits or a signal arrives; the terminal is restored on return.
     public func run() throws(TerminalError) {
         let screen = try Screen.start()
         defer { screen.stop() }
-        let size = screen.size
+        run(on: screen)
+    }
+
+    /// Runs the loop on any terminal backend (a scripted one in tests); returns the final state.
+    @discardableResult
+    public func run(on terminal: TerminalBackend) -> WorkbenchState {
+        var state = initial
+        let size = terminal.size
         state.width = size.width
         state.height = size.height
         if state.openTensor != nil { execute(Update.request(&state)) }
@@ -57,157 +46,58 @@ public final class WorkbenchApp: @unchecked Sendable {
         while !state.quit {
             var start = FrameTimer.now
             if dirty {
-                screen.draw(WorkbenchView.render(state))
+                terminal.draw(WorkbenchView.render(state))
                 dirty = false
                 let drawn = FrameTimer.now
-                timer?.frame(at: drawn, generation: state.generation, figuresCurrent: !state.busy)
+                let shown = state.analysis.map { state.currentKey == AnalysisKey(tensor: $0.tensorName, config: $0.config) } ?? false
+                timer?.frame(at: drawn, generation: state.generation, figuresShown: shown, figuresCurrent: shown && !state.busy,
+                             deepCurrent: !state.deepBusy)
                 timer?.busy(drawn - start)
             }
             // While a result is on its way, wake up often so that it is drawn as soon as it lands.
-            let event = screen.nextEvent(timeoutMilliseconds: state.busy || state.deepBusy ? 5 : 40)
+            let event = terminal.nextEvent(timeoutMilliseconds: state.busy || state.deepBusy ? 5 : 40)
             start = FrameTimer.now
             if event != nil { dirty = true }
             switch event {
             case .key(let k):
                 execute(Update.apply(.key(k), to: &state))
-                timer?.key(k.label, at: start, generation: state.generation)
+                timer?.key(k.label, at: start, generation: state.generation, deep: state.deepBusy)
             case .resize(let w, let h):
-                screen.invalidate()
+                terminal.invalidate()
                 _ = Update.apply(.resize(width: w, height: h), to: &state)
             case .interrupted: state.quit = true
             case nil: break
             }
-            for m in drainInbox() {
+            for m in inbox.drain() {
                 execute(Update.apply(m, to: &state))
                 dirty = true
             }
             if Date().timeIntervalSince(lastTick) > 0.08 {
                 lastTick = Date()
-                // The spinner turns only while something runs.
-                if state.busy || state.deepBusy { dirty = true }
+                // The spinner turns, and the progress moves, only while something runs.
+                if state.busy || state.deepBusy {
+                    dirty = true
+                    if state.busy { _ = Update.apply(.progress(generation: state.generation, fraction: runner.analysisProgress), to: &state) }
+                }
                 _ = Update.apply(.tick, to: &state)
             }
             timer?.busy(FrameTimer.now - start)
         }
-    }
-
-    private func drainInbox() -> [Message] {
-        lock.lock()
-        defer { lock.unlock() }
-        let m = inbox
-        inbox.removeAll()
-        return m
-    }
-
-    private func post(_ m: Message) {
-        lock.lock()
-        inbox.append(m)
-        lock.unlock()
+        return state
     }
 
     private func execute(_ commands: [Command]) {
-        for command in commands {
-            switch command {
-            case .analyze(let key, let generation): analyze(key, generation: generation)
-            case .sweep, .int8, .isolate: deep(command)
-            }
-        }
+        guard !commands.isEmpty else { return }
+        runner.start(commands) { [inbox] m in inbox.post(m) }
     }
+}
 
-    /// Runs a deep-dive computation in the background; its result comes back as a message.
-    private func deep(_ command: Command) {
-        deepWorker.async { [self] in
-            do {
-                switch command {
-                case .sweep(let name):
-                    let t = try tensorNamed(name)
-                    let sweep = try Sweep.run(t, configurations: Sweep.addingDoubleQuant(
-                        Sweep.configurations(datatypes: Sweep.defaultDatatypes, blocks: Sweep.defaultBlocks)))
-                    post(.swept(SweepResult(tensor: name, sweep: sweep)))
-                case .int8(let weight, let source):
-                    let w = try tensorNamed(weight)
-                    let a = try activations(source)
-                    let label = source.file == file.path ? source.info.name : "\(URL(fileURLWithPath: source.file).lastPathComponent) ▸ \(source.info.name)"
-                    post(.int8Studied(try Int8Study.run(weight: w, activations: a, activationsLabel: label)))
-                case .isolate(let key):
-                    let t = try tensorNamed(key.tensor)
-                    post(.isolated(try IsolationResult.run(t, key: key)))
-                case .analyze:
-                    break
-                }
-            } catch {
-                post(.deepFailed("\(error)"))
-            }
-        }
-    }
+/// Messages from worker threads, waiting for the loop.
+final class Inbox: Sendable {
+    private let messages = Mutex<[Message]>([])
 
-    /// Loads an activation tensor from the open file or a companion file.
-    private func activations(_ source: ActivationSource) throws -> Tensor {
-        if source.file == file.path { return try file.load(source.info.name) }
-        lock.lock()
-        let known = companions[source.file]
-        lock.unlock()
-        let f = try known ?? TensorFile.open(source.file)
-        lock.lock()
-        companions[source.file] = f
-        lock.unlock()
-        return try f.load(source.info.name)
-    }
+    func post(_ m: Message) { messages.withLock { $0.append(m) } }
 
-    private func analyze(_ key: AnalysisKey, generation: Int) {
-        lock.lock()
-        let cached = cache[key]
-        lock.unlock()
-        if let hit = cached {
-            execute(Update.apply(.analyzed(generation: generation, key: key, analysis: hit), to: &state))
-            return
-        }
-        lock.lock()
-        latestRequested = generation
-        lock.unlock()
-        worker.async { [self] in
-            // A request overtaken by a newer one before it started is skipped.
-            lock.lock()
-            let stale = generation != latestRequested
-            lock.unlock()
-            if stale { return }
-            do {
-                let tensor = try tensorNamed(key.tensor)
-                let a = try Analyzer.analyze(tensor, config: key.config, options: AnalysisOptions(bins: Self.bins))
-                remember(a, for: key)
-                post(.analyzed(generation: generation, key: key, analysis: a))
-            } catch {
-                post(.failed(generation: generation, message: "\(error)"))
-            }
-        }
-    }
-
-    /// Caches `a`, dropping the oldest analyses past `cacheLimit` or `cacheBytes`; the newest always
-    /// stays (the screen shows it).
-    private func remember(_ a: Analysis, for key: AnalysisKey) {
-        lock.lock()
-        defer { lock.unlock() }
-        cache[key] = a
-        cacheOrder.append(key)
-        func bytes(_ k: AnalysisKey) -> Int { (cache[k]?.count ?? 0) * 5 } // codes and dequantized values
-        var held = cacheOrder.reduce(0) { $0 + bytes($1) }
-        while cacheOrder.count > 1 && (cacheOrder.count > cacheLimit || held > cacheBytes) {
-            let old = cacheOrder.removeFirst()
-            held -= bytes(old)
-            cache[old] = nil
-        }
-    }
-
-    /// Loads (once) a tensor; both worker queues call it, so the cache is under the lock.
-    private func tensorNamed(_ name: String) throws -> Tensor {
-        lock.lock()
-        let known = tensors[name]
-        lock.unlock()
-        if let known { return known }
-        let t = try file.load(name)
-        lock.lock()
-        tensors = [name: t] // keep one tensor in memory
-        lock.unlock()
-        return t
-    }
+    /// Every message so far, oldest first; the inbox is left empty.
+    func drain() -> [Message] { messages.withLock { box in defer { box.removeAll() }; return box } }
 }

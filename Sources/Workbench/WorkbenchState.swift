@@ -18,6 +18,13 @@ public struct Pin: Sendable {
     public var metrics: ErrorMetrics { analysis.metrics }
 }
 
+/// A sweep on its way: `done` of `total` configurations measured.
+public struct SweepProgress: Sendable, Equatable {
+    public var done: Int
+    public var total: Int
+    public var estimate: Bool
+}
+
 /// What the analysis cache is keyed by: the tensor and the quantization configuration.
 public struct AnalysisKey: Sendable, Hashable {
     public var tensor: String
@@ -63,8 +70,15 @@ public struct WorkbenchState: Sendable {
     // Deep-dive views (docs/ARCHITECTURE.md, keys i s a m u e).
     /// The view shown instead of the panes, if any; Esc returns to the panes.
     public var deepView: DeepView?
-    /// Block shown by the inspector.
+    /// Block shown by the inspector, and that block laid open once it has been read and encoded.
     public var inspectBlock = 0
+    public var inspection: BlockInspection?
+    /// The configuration `inspection` was made under.
+    public var inspectedKey: AnalysisKey?
+    /// How far the running analysis has come (0…1), while it runs.
+    public var analysisProgress = 0.0
+    /// Configurations the running sweep has measured, of how many, and whether on a sample.
+    public var sweepProgress: SweepProgress?
     /// The sweep of the open tensor, once computed, and the selected row.
     public var sweep: SweepResult?
     public var sweepSelection = 0

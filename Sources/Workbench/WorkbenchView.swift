@@ -1,5 +1,7 @@
+import TensorCore
 import Foundation
 import QuantCore
+import Reports
 import TUI
 
 /// Renders the workbench state into a buffer: a pure function, so every screen is testable as text.
@@ -126,23 +128,20 @@ public enum WorkbenchView {
                     focused: s.focus == .values, s, &buf, r)
             return
         }
-        let q = a.quantized
-        var levels = q.codebook.sortedLevels.map(Double.init)
-        var boundaries = q.codebook.boundaries.map(Double.init)
+        var levels = a.codebook.sortedLevels.map(Double.init)
+        var boundaries = a.codebook.boundaries.map(Double.init)
         let hist: Histogram
         let title: String
         if s.normalizedDomain || !a.config.dtype.hasCodes {
             hist = a.normalizedHistogram
-            title = "values · \(q.codebook.domainLabel)"
+            title = "values · \(a.codebook.domainLabel)"
         } else {
             hist = a.valueHistogram
             // Raw domain: the levels of the block holding the tensor's absmax.
-            let b = q.absmax.indices.max { q.absmax[$0] < q.absmax[$1] } ?? 0
-            let scale = Double(q.normScale.isEmpty ? 1 : q.normScale[b])
-            let zero = q.zeroPoints.isEmpty ? 0 : Double(q.zeroPoints[b])
+            let scale = Double(a.peakBlockScale), zero = Double(a.peakBlockZero)
             levels = levels.map { ($0 - zero) * scale }
             boundaries = boundaries.map { ($0 - zero) * scale }
-            title = "values · raw · levels of block \(b)"
+            title = "values · raw · levels of block \(a.peakBlock)"
         }
         let inner = panel(title, focused: s.focus == .values, theme).render(into: &buf, area: r, glyphs: g)
         guard inner.width > 0, inner.height > 0 else { return }
@@ -183,31 +182,20 @@ public enum WorkbenchView {
         guard let a = s.analysis, inner.width > 0 else { return }
         let m = a.metrics
         let pin = s.pin?.tensor == a.tensorName ? s.pin : nil
-        // (label, value, delta text, better?) — higher is better for SQNR and cosine, lower for the rest.
-        func row(_ label: String, _ v: String, _ now: Double, _ then: Double?, higherIsBetter: Bool, digits: Int = 2) -> (String, String, String, Bool?) {
-            guard let then, now.isFinite, then.isFinite, now != then else { return (label, v, "", nil) }
-            let d = now - then
-            let txt = abs(d) >= 0.01 || digits > 2 ? String(format: "%+.\(digits)f", d) : String(format: "%+.1e", d)
-            return (label, v, txt, higherIsBetter ? d > 0 : d < 0)
-        }
+        // Every metric of the table, with its change since the pin (green better, red worse).
         let p = pin?.metrics
-        var rows: [(String, String, String, Bool?)] = [
-            row("SQNR", String(format: "%.2f dB", m.sqnrDB), m.sqnrDB, p?.sqnrDB, higherIsBetter: true),
-            row("MSE", fmt(m.mse), m.mse, p?.mse, higherIsBetter: false),
-            row("RMSE", fmt(m.rmse), m.rmse, p?.rmse, higherIsBetter: false),
-            row("MAE", fmt(m.mae), m.mae, p?.mae, higherIsBetter: false),
-            row("max err", fmt(m.maxAbsErr), m.maxAbsErr, p?.maxAbsErr, higherIsBetter: false),
-            row("cosine", String(format: "%.5f", m.cosine), m.cosine, p?.cosine, higherIsBetter: true, digits: 5),
-            row("rel err", fmt(m.relFroErr), m.relFroErr, p?.relFroErr, higherIsBetter: false),
-            row("bits/p", String(format: "%.3f", m.bitsPerParam), m.bitsPerParam, p?.bitsPerParam, higherIsBetter: false),
-            ("bytes", "\(m.bytes)", "", nil),
-            ("codes", a.config.dtype.hasCodes ? "\(m.codesUsed)/\(a.quantized.codebook.codeCount)" : "\(m.codesUsed) vals", "", nil),
-            ("entropy", String(format: "%.2f bits", m.codeEntropyBits), "", nil),
-        ]
+        var rows: [(String, String, String, Bool?)] = MetricTable.all.map { spec in
+            var value = spec.text(m)
+            if spec.key == "codes_used" {
+                value = a.config.dtype.hasCodes ? "\(m.codesUsed)/\(a.codebook.codeCount)" : "\(m.codesUsed) vals"
+            }
+            guard let p, spec.better != .neither else { return (spec.short, value, "", nil) }
+            return (spec.short, value, spec.delta(from: p, to: m), spec.improved(from: p, to: m))
+        }
         if let pin { rows.append(("vs pin", "\(pin.config.dtype.name) b\(pin.config.block)", "", nil)) }
         let st = a.stats
-        rows += [("", "", "", nil), ("mean", fmt(st.mean), "", nil), ("std", fmt(st.std), "", nil),
-                 ("absmax", fmt(st.absmax), "", nil), ("kurtosis", fmt(st.kurtosis), "", nil)]
+        rows += [("", "", "", nil), ("mean", NumberFormat.compact(st.mean), "", nil), ("std", NumberFormat.compact(st.std), "", nil),
+                 ("absmax", NumberFormat.compact(st.absmax), "", nil), ("kurtosis", NumberFormat.compact(st.kurtosis), "", nil)]
         if st.nanCount + st.infCount > 0 { rows.append(("non-finite", "\(st.nanCount + st.infCount) excluded", "", nil)) }
         for (i, (label, value, delta, better)) in rows.prefix(inner.height).enumerated() {
             let y = inner.y + i
@@ -232,9 +220,9 @@ public enum WorkbenchView {
                  barStyle: theme.style(.bar), highlightStyle: theme.style(.outlier))
             .render(into: &buf, area: stripArea, glyphs: g)
         let right = Rect(x: stripArea.maxX + 2, y: strip.y, width: strip.width - stripWidth - 2, height: strip.height)
-        let summary = "\(cols.count) of \(a.outliers.columnAbsmax.count) columns; median absmax \(fmt(Double(a.outliers.median)))"
+        let summary = "\(cols.count) of \(a.outliers.columnAbsmax.count) columns; median absmax \(NumberFormat.compact(Double(a.outliers.median)))"
         buf.put(summary, x: right.x, y: right.y, style: theme.style(.dim), maxWidth: right.width)
-        let list = cols.prefix(12).map { "\($0.index): \(fmt(Double($0.absmax))) (\(String(format: "%.0f", $0.ratio))×)" }
+        let list = cols.prefix(12).map { "\($0.index): \(NumberFormat.compact(Double($0.absmax))) (\(NumberFormat.fixed($0.ratio, 1))×)" }
         buf.put(list.isEmpty ? "none" : list.joined(separator: "   "), x: listRow.x, y: listRow.y,
                 style: theme.style(.outlier), maxWidth: listRow.width)
     }
@@ -259,12 +247,5 @@ public enum WorkbenchView {
             ? "\(first + 1)–\(min(rows.count, first + visible)) of \(rows.count) · ↑↓ scroll · the same table drives the hint bar"
             : "the same table drives the hint bar"
         buf.put(footer, x: inner.x + 1, y: inner.maxY - 1, style: theme.style(.dim), maxWidth: inner.width - 1)
-    }
-
-    static func fmt(_ x: Double) -> String {
-        guard x.isFinite else { return x.isNaN ? "n/a" : "inf" }
-        if x == 0 { return "0" }
-        let a = abs(x)
-        return a < 1e-3 || a >= 1e5 ? String(format: "%.2e", x) : String(format: "%.4g", x)
     }
 }

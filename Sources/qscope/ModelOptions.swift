@@ -36,7 +36,7 @@ struct ModelOptions: ParsableArguments {
 
     /// Loads the encoder, mapping its errors to exit codes (a missing file 1, a malformed one 65).
     func encoder() throws -> SentenceEncoder {
-        try ModelOptions.mapErrors { try SentenceEncoder.load(folder: folder()) }
+        try SentenceEncoder.load(folder: folder())
     }
 
     /// The sentences: `--sentences FILE` or the bundled set.
@@ -59,16 +59,15 @@ struct ModelOptions: ParsableArguments {
         return lines
     }
 
-    /// Runs `body`, turning `InferenceError` into the command line's errors.
-    static func mapErrors<T>(_ body: () throws -> T) throws -> T {
-        do {
-            return try body()
-        } catch let e as InferenceError {
-            switch e {
-            case .missingFile: throw CLIError.runtime(e.description)
-            case .recipe: throw CLIError.usage(e.description)
-            default: throw CLIError.malformed(e.description)
-            }
+}
+
+extension InferenceError {
+    /// The exit code of docs/ARCHITECTURE.md: a missing file 1, an impossible recipe 2, anything malformed 65.
+    var exitCode: Int32 {
+        switch self {
+        case .missingFile: 1
+        case .recipe: 2
+        default: 65
         }
     }
 }
@@ -97,11 +96,11 @@ struct RecipeOptions: ParsableArguments {
     func recipe(for model: BertModel, defaultDatatype: DataType? = .nf4) throws -> Recipe? {
         if let recipe {
             guard FileManager.default.fileExists(atPath: recipe) else { throw CLIError.runtime("\(recipe): no such file") }
-            return try ModelOptions.mapErrors { try Recipe.load(path: recipe, model: model) }
+            return try Recipe.load(path: recipe, model: model)
         }
         guard given || defaultDatatype != nil else { return nil }
         let config = try quant.config(defaultDatatype: defaultDatatype ?? .nf4)
-        return try ModelOptions.mapErrors { try Recipe.uniform(config, model: model, embeddings: embeddings) }
+        return try Recipe.uniform(config, model: model, embeddings: embeddings)
     }
 }
 

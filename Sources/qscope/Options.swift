@@ -76,3 +76,17 @@ struct TensorSelection: ParsableArguments {
     @Option(name: .long, help: "The tensor to open (optional when the file holds one tensor).")
     var tensor: String?
 }
+
+/// `--format`: the output of a batch command. Commands that print only some formats say which in
+/// `validate()` through `require(_:)`.
+struct OutputOptions: ParsableArguments {
+    @Option(name: .long, help: "text, json, csv or markdown (list and bench: text or json).")
+    var format: OutputFormat = .text
+
+    /// Refuses a format the command does not print.
+    func require(_ allowed: [OutputFormat], command: String) throws {
+        guard allowed.contains(format) else {
+            throw ValidationError("\(command) supports --format \(allowed.map(\.rawValue).joined(separator: " or "))")
+        }
+    }
+}

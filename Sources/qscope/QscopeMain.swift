@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+import Inference
+import Reports
+import TUI
 import QuantCore
 import TensorIO
 import Workbench
@@ -15,17 +18,10 @@ enum QscopeMain {
         do {
             var command = try Qscope.parseAsRoot()
             try command.run()
-        } catch let error as CLIError {
-            fail(error.message, code: error.code)
-        } catch let error as TensorFileError {
-            fail(error.description, code: 65)
-        } catch let error as QuantError {
-            fail(error.description, code: 2)
-        } catch let error as TensorWriteError {
-            fail(error.description, code: 1)
         } catch let code as ExitCode {
             exit(code.rawValue)
         } catch {
+            if let (message, code) = exitStatus(for: error) { fail(message, code: code) }
             if Qscope.exitCode(for: error) == .success {
                 print(Qscope.fullMessage(for: error))
                 exit(0)
@@ -33,8 +29,26 @@ enum QscopeMain {
             // Every other parser error is a usage error: one line, the usage, exit 2.
             var text = Qscope.fullMessage(for: error)
             if text.hasPrefix("Error: ") { text.removeFirst("Error: ".count) }
-            FileHandle.standardError.write(Data("qscope: error: \(text)\n".utf8))
-            exit(2)
+            fail(text, code: 2)
+        }
+    }
+
+    /// The one mapping from a failure to the sentence the user sees and the exit code
+    /// (docs/ARCHITECTURE.md): malformed input 65, usage 2, a runtime failure 1; nil for the argument
+    /// parser's own errors, which it prints itself.
+    static func exitStatus(for error: Error) -> (String, Int32)? {
+        switch error {
+        case let e as CLIError: (e.message, e.code)
+        case let e as TensorFileError: (e.description, 65)
+        case let e as ThemeError: (e.description, 65)
+        case let e as QuantError: (e.description, 2)
+        case let e as BlockInspectionError: (e.description, 2)
+        case let e as OutlierIsolationError: (e.description, 2)
+        case let e as Int8DecompositionError: (e.description, 2)
+        case let e as StudyError: (e.description, 2)
+        case let e as TensorWriteError: (e.description, 1)
+        case let e as InferenceError: (e.description, e.exitCode)
+        default: nil
         }
     }
 

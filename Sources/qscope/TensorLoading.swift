@@ -26,12 +26,23 @@ enum TensorLoading {
         return file.tensors[0]
     }
 
-    /// Loads a tensor as `Float`, refusing dtypes that have no float meaning.
-    static func load(_ file: TensorFile, _ info: TensorInfo) throws -> Tensor {
+    /// A reader of the tensor's values straight from the file, refusing dtypes that have no float meaning.
+    static func reader(_ file: TensorFile, _ info: TensorInfo) throws -> any TensorReader {
         guard info.isFloatConvertible else {
             throw CLIError.malformed("\(file.path): tensor '\(info.name)' has dtype \(info.dtype), which qscope cannot analyse as numbers")
         }
-        return try file.load(info.name)
+        return try file.reader(info.name)
+    }
+
+    /// The whole tensor in memory, for the studies that multiply or rank every value.
+    static func load(_ file: TensorFile, _ info: TensorInfo) throws -> Tensor {
+        try reader(file, info).materialize()
+    }
+
+    /// `FILE` and `--tensor` resolved to a reader.
+    static func reader(_ selection: TensorSelection) throws -> (file: TensorFile, reader: any TensorReader) {
+        let f = try open(selection.file)
+        return (f, try reader(f, try pick(f, name: selection.tensor)))
     }
 
     static func describe(_ tensors: [TensorInfo]) -> String {

@@ -117,7 +117,7 @@ struct DatatypeTests {
                 #expect(a.metrics.excluded == 0)
                 if dt.hasCodes {
                     #expect(a.codeUsage.reduce(0, +) == 600)
-                    #expect(a.quantized.codes.allSatisfy { Int($0) < a.quantized.codebook.codeCount })
+                    #expect(try Quantizer.quantize(x, config: config).codes.allSatisfy { Int($0) < a.codebook.codeCount })
                 }
             }
         }

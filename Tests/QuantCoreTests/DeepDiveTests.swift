@@ -113,9 +113,14 @@ struct DeepDiveTests {
         let x = Self.tensor(8, 512, seed: 6)
         let config = QuantConfig(dtype: dtype).adaptingBlockToDatatype()
         let q = try Quantizer.quantize(x, rows: 8, cols: 512, config: config)
+        let inspector = try BlockInspector(Tensor(name: "t", shape: [8, 512], sourceDType: "F32", values: x), config: config)
         for sel in [BlockInspection.Selector.index(0), .worst, .max] {
-            let b = try BlockInspection.resolve(sel, values: x, quantized: q)
-            expectAgrees(try BlockInspection(values: x, quantized: q, block: b), x, q)
+            let b = try inspector.resolve(sel)
+            let streamed = inspector.inspect(block: b)
+            let whole = try BlockInspection(values: x, quantized: q, block: b)
+            expectAgrees(whole, x, q)
+            #expect(streamed.codes == whole.codes && streamed.dequantized.map(\.bitPattern) == whole.dequantized.map(\.bitPattern)
+                    && streamed.scale == whole.scale && streamed.zeroPoint == whole.zeroPoint, "\(dtype) \(sel)")
         }
     }
 
@@ -127,15 +132,15 @@ struct DeepDiveTests {
         for j in 0..<64 { x[3 * 64 + j] = loud[j] }
         x[7 * 64 + 11] = -1000
         let config = QuantConfig(dtype: .nf4, block: .elements(64))
-        let q = try Quantizer.quantize(x, rows: 16, cols: 64, config: config)
-        #expect(BlockInspection.worstBlock(values: x, quantized: q) == 3)
-        #expect(BlockInspection.maxBlock(values: x, grouping: q.grouping) == 7)
+        let t = Tensor(name: "t", shape: [16, 64], sourceDType: "F32", values: x)
+        let inspector = try BlockInspector(t, config: config)
+        #expect(try inspector.resolve(.worst) == 3)
+        #expect(try inspector.resolve(.max) == 7)
         let viaInspect = try BlockInspection.inspect(x, rows: 16, cols: 64, config: config, selector: .max)
         #expect(viaInspect.index == 7 && viaInspect.values[11] == -1000 && viaInspect.errors[11] == 0)
         #expect(viaInspect.blockCount == 16)
         // With column grouping the spike's block is its column.
-        let qc = try Quantizer.quantize(x, rows: 16, cols: 64, config: QuantConfig(dtype: .nf4, block: .column))
-        #expect(BlockInspection.maxBlock(values: x, grouping: qc.grouping) == 11)
+        #expect(try BlockInspector(t, config: QuantConfig(dtype: .nf4, block: .column)).resolve(.max) == 11)
     }
 
     @Test func outOfRangeBlockIsAnError() throws {
@@ -145,7 +150,7 @@ struct DeepDiveTests {
             try BlockInspection(values: x, quantized: q, block: 2)
         }
         #expect(throws: BlockInspectionError.blockOutOfRange(block: -1, blockCount: 2)) {
-            try BlockInspection.resolve(.index(-1), values: x, quantized: q)
+            try BlockInspector(Tensor(name: "t", shape: [2, 64], sourceDType: "F32", values: x), config: QuantConfig()).resolve(.index(-1))
         }
         #expect(throws: BlockInspectionError.self) {
             try BlockInspection.inspect(x, rows: 2, cols: 64, config: QuantConfig(dtype: .mxfp4, block: .elements(64)), selector: .worst)

@@ -157,7 +157,7 @@ struct FastPathTests {
             return (0..<e.length).map { abs(x[e.start + $0 * e.stride]) }.max() ?? 0
         }
         for k in [16, 256] {
-            let table = x.withUnsafeBufferPointer { QuantileTable.fit($0, grouping: g, absmax: absmax, codes: k) }
+            let table = QuantileTable.fit(sample: x.indices.map { i -> Float in let a = absmax[g.blockIndex(ofElement: i)]; return a > 0 ? x[i] * (1 / a) : 0 }, codes: k)
             let sample = x.indices.map { i -> Float in let a = absmax[g.blockIndex(ofElement: i)]; return a > 0 ? x[i] * (1 / a) : 0 }.sorted()
             let m = sample.count
             let expected = (0..<k).map { c -> Float in

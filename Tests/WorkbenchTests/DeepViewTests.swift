@@ -24,7 +24,17 @@ struct DeepViewTests {
         #expect(h.screen.text.contains("absmax 7.915"))
         h.send(.char("w"))
         let a = try #require(h.state.analysis)
-        #expect(h.state.inspectBlock == BlockInspection.worstBlock(values: a.values, quantized: a.quantized))
+        let q = try Quantizer.quantize(try h.file.load(a.tensorName), config: a.config)
+        let x = try h.file.load(a.tensorName).values
+        // The worst block by a plain recomputation: the largest sum of squared errors, the first on a tie.
+        var worst = 0, worstSum = -1.0
+        for b in 0..<q.grouping.blockCount {
+            let e = q.grouping.extent(ofBlock: b)
+            var sum = 0.0
+            for j in 0..<e.length { let i = e.start + j * e.stride; let d = Double(q.dequantized[i]) - Double(x[i]); sum += d * d }
+            if sum > worstSum { worstSum = sum; worst = b }
+        }
+        #expect(h.state.inspectBlock == worst)
         // The view follows the configuration: x shows the absmax before and after double quantization.
         h.send(.char("x"))
         #expect(h.state.config.doubleQuant && h.state.deepView == .inspector)
@@ -70,7 +80,7 @@ struct DeepViewTests {
         h.send(.char("m"))
         #expect(h.state.deepView == .int8)
         let study = try #require(h.state.int8)
-        #expect(study.activations == "encoder.layer.0.output.dense.input")
+        #expect(study.activations == "minilm-l6-activations.safetensors ▸ encoder.layer.0.output.dense.input")
         #expect(study.result(near: 6)?.outlierColumns == [856])
         var text = h.screen.text
         #expect(text.contains("1 column ≥ 6 kept in 16-bit: 856: 24.61"))

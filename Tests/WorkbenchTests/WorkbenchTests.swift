@@ -12,11 +12,15 @@ struct Harness {
     static let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("samples/minilm-l6.safetensors").path
     let file: TensorFile
+    let runner: EffectRunner
     var state: WorkbenchState
+    /// Analyses performed (cache hits included: they come back as messages too).
     var analyses = 0
 
     init(width: Int = 120, height: Int = 40) throws {
         file = try TensorFile.open(Harness.sample)
+        runner = EffectRunner(service: AnalysisService(file: file, options: AnalysisOptions(bins: 160, threads: 1),
+                                                       sweepConfigurations: Harness.sweepConfigurations))
         state = WorkbenchState(file: Harness.sample, tensors: file.tensors)
         state.width = width
         state.height = height
@@ -27,7 +31,7 @@ struct Harness {
         send(.enter)
     }
 
-    /// Presses a key and runs every analysis it asks for to completion.
+    /// Presses a key and runs every command it leads to, to completion, through the app's own runner.
     mutating func send(_ key: Key) {
         run(Update.apply(.key(key), to: &state))
     }
@@ -40,32 +44,12 @@ struct Harness {
                                        blocks: [.elements(32), .elements(64), .elements(256)]))
 
     mutating func run(_ commands: [Command]) {
-        for command in commands {
-            switch command {
-            case .analyze(let key, let generation): analyze(key, generation: generation)
-            case .sweep(let name):
-                let t = try! file.load(name)
-                let sweep = try! QuantCore.Sweep.run(t, configurations: Harness.sweepConfigurations, threads: 2)
-                run(Update.apply(.swept(SweepResult(tensor: name, sweep: sweep)), to: &state))
-            case .int8(let weight, let source):
-                let w = try! file.load(weight)
-                let a = try! TensorFile.open(source.file).load(source.info.name)
-                run(Update.apply(.int8Studied(try! Int8Study.run(weight: w, activations: a, activationsLabel: source.info.name)), to: &state))
-            case .isolate(let key):
-                let t = try! file.load(key.tensor)
-                run(Update.apply(.isolated(try! IsolationResult.run(t, key: key)), to: &state))
-            }
-        }
-    }
-
-    mutating func analyze(_ key: AnalysisKey, generation: Int) {
-        analyses += 1
-        let t = try! file.load(key.tensor)
-        do {
-            let a = try Analyzer.analyze(t, config: key.config, options: AnalysisOptions(bins: 160, threads: 1))
-            run(Update.apply(.analyzed(generation: generation, key: key, analysis: a), to: &state))
-        } catch {
-            run(Update.apply(.failed(generation: generation, message: error.description), to: &state))
+        var pending = commands
+        while !pending.isEmpty {
+            analyses += pending.filter { if case .analyze = $0 { return true } else { return false } }.count
+            var next: [Command] = []
+            for m in runner.perform(pending) { next += Update.apply(m, to: &state) }
+            pending = next
         }
     }
 

@@ -38,6 +38,19 @@ struct CommandLineTests {
         #expect(Array(j.keys).count == 11)
     }
 
+    /// AF4 (bitsandbytes' AbnormalFloat table) against an independent NumPy implementation: the same
+    /// metrics and the same count of every code, in bitsandbytes' code order.
+    @Test func af4MatchesIndependentRecomputation() throws {
+        let e = try #require((try CLI.expected())["weights_af4_b64"] as? [String: Any])
+        let j = try CLI.json(["report", npy, "--dtype", "af4", "--block", "64", "--format", "json"])
+        let m = try #require(j["metrics"] as? [String: Any])
+        for key in ["mse", "mae", "max_abs_err", "sqnr_db", "cosine", "rel_fro_err"] {
+            #expect(close(m[key], e[key], rel: 1e-7), "\(key): \(m[key] ?? "nil") vs \(e[key] ?? "nil")")
+        }
+        #expect(j["code_usage"] as? [Int] == e["code_usage"] as? [Int])
+        #expect(m["bits_per_param"] as? Double == 4.5)
+    }
+
     @Test func reportOnSafetensorsFile() throws {
         let exp = try CLI.expected()
         let j = try CLI.json(["report", st, "--tensor", "layer.weight", "--dtype", "int4", "--block", "128", "--format", "json"])

@@ -30,6 +30,32 @@ def nf4_blockwise(x, bs):
     return out.reshape(x.shape)
 
 
+# bitsandbytes' AbnormalFloat table, `get_4bit_type("af4", blocksize=64)`, in its own code order
+# (the source lists the levels ascending and reverses them: code 0 is +1, code 15 is -1).
+AF4 = np.array([
+    -1.0, -0.69441008, -0.51243739, -0.3736951, -0.25607552, -0.14982478, -0.04934812, 0.0,
+    0.04273164, 0.12934483, 0.21961274, 0.31675666, 0.42563882, 0.55496234, 0.72424863, 1.0][::-1], dtype=np.float32)
+
+
+def af4_blockwise(x, bs):
+    """Nearest AF4 level of x / block absmax (a value exactly between two levels takes the lower one);
+    returns the dequantized values and the count of each code in bitsandbytes' order."""
+    flat = x.reshape(-1)
+    out = np.empty_like(flat)
+    levels = np.sort(AF4)
+    mids = ((levels[:-1] + levels[1:]) * np.float32(0.5)).astype(np.float32)
+    usage = np.zeros(16, dtype=np.int64)
+    for s in range(0, flat.size, bs):
+        blk = flat[s:s + bs]
+        am = np.float32(np.abs(blk).max())
+        scaled = (blk * (np.float32(1) / am)).astype(np.float32)
+        idx = np.searchsorted(mids, scaled, side="left")
+        out[s:s + bs] = levels[idx] * am
+        codes = 15 - idx  # sorted ascending → bitsandbytes' descending code order
+        usage += np.bincount(codes, minlength=16)
+    return out.reshape(x.shape), usage
+
+
 def int4_blockwise(x, bs):
     flat = x.reshape(-1)
     out = np.empty_like(flat)
@@ -87,6 +113,7 @@ write_safetensors("model.safetensors", [("layer.weight", w, "F32"), ("layer.half
 expected = {
     "weights_nf4_b64": metrics(w, nf4_blockwise(w, 64)),
     "weights_int4_b128": metrics(w, int4_blockwise(w, 128)),
+    "weights_af4_b64": dict(metrics(w, af4_blockwise(w, 64)[0]), code_usage=af4_blockwise(w, 64)[1].tolist()),
     "half_nf4_b64": metrics(h.astype(np.float32), nf4_blockwise(h.astype(np.float32), 64)),
     "weights_stats": {
         "mean": float(w.astype(np.float64).mean()), "std": float(w.astype(np.float64).std()),

@@ -1,0 +1,28 @@
+import ArgumentParser
+import Foundation
+import QuantCore
+import Reports
+import TUI
+import TensorCore
+import TensorIO
+import Workbench
+
+/// `qscope list FILE`.
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the tensors of a file (reads only its header).")
+
+    @Argument(help: "A .safetensors, .npy, .npz or .gguf file.")
+    var file: String
+
+    @OptionGroup var output: OutputOptions
+    var format: OutputFormat { output.format }
+
+    func validate() throws {
+        try output.require([.text, .json], command: "list")
+    }
+
+    func run() throws {
+        print(ListRenderer(file: file, catalog: try TensorLoading.open(file)).render(format), terminator: "")
+    }
+}
