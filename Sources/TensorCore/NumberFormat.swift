@@ -59,6 +59,17 @@ public enum NumberFormat {
     /// `x` with `n` decimals.
     public static func fixed(_ x: Double, _ n: Int) -> String { format(x, .fixed(n)) }
 
+    /// A count in thousands, millions or billions: `4.2 M`, `525 M`, `1.3 G`.
+    public static func count(_ n: Int) -> String {
+        let v = Double(n)
+        switch abs(v) {
+        case ..<1e4: return String(n)
+        case ..<1e6: return String(format: "%.3g k", v / 1e3)
+        case ..<1e9: return String(format: "%.3g M", v / 1e6)
+        default: return String(format: "%.3g G", v / 1e9)
+        }
+    }
+
     /// Bytes in binary units (`512 B`, `1.5 MiB`).
     public static func bytes(_ bytes: Int) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]

@@ -144,29 +144,17 @@ public final class AnalysisService: Sendable {
     /// Histogram bins: enough for a wide pane.
     public static let bins = 160
 
-    func beginAnalysis(generation: Int) -> Cancellation {
-        let token = Cancellation()
-        store.withLock { s in
-            s.analysisToken?.cancel()
-            s.analysisToken = token
-        }
-        return token
-    }
+    func beginAnalysis(generation: Int) -> Cancellation { begin(\.analysisToken) }
+    func beginDeep() -> Cancellation { begin(\.deepToken) }
+    func beginInspection() -> Cancellation { begin(\.inspectToken) }
 
-    func beginDeep() -> Cancellation {
+    /// A fresh token for one kind of work, cancelling the one it replaces: a new request of a kind
+    /// makes the running one stale.
+    private func begin(_ slot: WritableKeyPath<Store, Cancellation?>) -> Cancellation {
         let token = Cancellation()
         store.withLock { s in
-            s.deepToken?.cancel()
-            s.deepToken = token
-        }
-        return token
-    }
-
-    func beginInspection() -> Cancellation {
-        let token = Cancellation()
-        store.withLock { s in
-            s.inspectToken?.cancel()
-            s.inspectToken = token
+            s[keyPath: slot]?.cancel()
+            s[keyPath: slot] = token
         }
         return token
     }

@@ -10,8 +10,9 @@ enum SweepView {
     static func render(_ s: WorkbenchState, _ buf: inout Buffer, _ area: Rect) {
         let theme = s.theme, g = s.glyphs
         guard let result = s.sweep, result.tensor == s.openTensor else {
-            WorkbenchView.message("sweeping every datatype × block size on \(s.openTensor ?? "the tensor")…", title: "sweep frontier",
-                                  focused: true, s, &buf, area)
+            var text = "sweeping every datatype × block size on \(s.openTensor ?? "the tensor")…"
+            if let p = s.sweepProgress { text += " \(p.done)/\(p.total)" + (p.estimate ? " (on a sample first)" : "") }
+            WorkbenchView.message(text + " · Esc leaves and stops it", title: "sweep frontier", focused: true, s, &buf, area)
             return
         }
         let rows = result.sortedRows
@@ -19,7 +20,11 @@ enum SweepView {
         let (tableArea, plotArea) = area.splitLeft(min(tableWidth, area.width))
         let selected = rows.indices.contains(s.sweepSelection) ? s.sweepSelection : 0
 
-        let inner = WorkbenchView.panel("configurations (\(rows.count)) · ★ Pareto", focused: true, theme)
+        var title = "configurations (\(rows.count)) · ★ Pareto"
+        if result.isEstimate {
+            title += " · ≈ on a sample" + (s.sweepProgress.map { $0.estimate ? "" : ", exact \($0.done)/\($0.total)" } ?? "")
+        }
+        let inner = WorkbenchView.panel(title, focused: true, theme)
             .render(into: &buf, area: tableArea, glyphs: g)
         if inner.height > 1 {
             let nameW = max(14, min(22, inner.width - 22))

@@ -77,8 +77,7 @@ public enum WorkbenchView {
         if let name = s.openTensor, let info = s.tensors.first(where: { $0.name == name }) {
             left += " \(s.glyphs.pointer) \(name)  \(NumberFormat.shape(info.shape)) \(info.dtype)"
         }
-        let c = s.config
-        var right = "\(c.dtype.name) · block \(c.block) · dq \(c.doubleQuant ? "on" : "off") "
+        var right = configurationLabel(s) + " "
         if s.busy || (s.deepView != nil && s.deepBusy) {
             right = String(s.glyphs.spinner[s.spinner % s.glyphs.spinner.count]) + " " + right
         }
@@ -87,6 +86,31 @@ public enum WorkbenchView {
         let room = max(0, r.width - right.count - 1)
         buf.put(Text.clip(left, to: room, ellipsis: s.glyphs.ellipsis), x: r.x, y: r.y, style: theme.style(.status))
         buf.put(right, x: max(r.x, r.maxX - right.count), y: r.y, style: theme.style(.status))
+    }
+
+    /// The configuration of the figures on screen — never the one still being computed — with the
+    /// pending one after an arrow until its figures land (`nf4 · block 64 → fp4`), and for an
+    /// estimate from a sample of a large tensor how much of it was seen.
+    static func configurationLabel(_ s: WorkbenchState) -> String {
+        let wanted = s.config
+        guard let a = s.analysis, a.tensorName == s.openTensor else {
+            return "\(wanted.dtype.name) · block \(wanted.block) · dq \(wanted.doubleQuant ? "on" : "off")"
+        }
+        let shown = a.config
+        var label = "\(shown.dtype.name) · block \(shown.block) · dq \(shown.doubleQuant ? "on" : "off")"
+        if shown != wanted {
+            var change: [String] = []
+            if shown.dtype != wanted.dtype { change.append(wanted.dtype.name) }
+            if shown.block != wanted.block { change.append("block \(wanted.block)") }
+            if shown.doubleQuant != wanted.doubleQuant { change.append("dq \(wanted.doubleQuant ? "on" : "off")") }
+            label += " \(s.glyphs == .ascii ? "->" : "→") " + change.joined(separator: " · ")
+        }
+        if let seen = a.coverage {
+            let approx = s.glyphs == .ascii ? "~" : "≈"
+            label = "\(approx) \(NumberFormat.count(seen)) of \(NumberFormat.count(a.count)) values · " + label
+        }
+        if s.busy && s.analysisProgress > 0 { label = "\(Int(s.analysisProgress * 100)) % · " + label }
+        return label
     }
 
     static func renderTensorList(_ s: WorkbenchState, _ buf: inout Buffer, _ r: Rect, _ g: GlyphSet, _ theme: Theme) {

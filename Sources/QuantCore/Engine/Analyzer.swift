@@ -17,13 +17,7 @@ public enum Analyzer {
     /// Analyses an in-memory tensor.
     public static func analyze(_ tensor: Tensor, config: QuantConfig,
                                options: AnalysisOptions = AnalysisOptions()) throws(QuantError) -> Analysis {
-        do {
-            return try analyze(tensor as any TensorReader, config: config, options: options)
-        } catch let e as QuantError {
-            throw e
-        } catch {
-            preconditionFailure("an uncancellable analysis failed: \(error)")
-        }
+        try uncancellable("an analysis") { try analyze(tensor as any TensorReader, config: config, options: options) }
     }
 
     /// Analyses a tensor read from `reader`.

@@ -150,3 +150,15 @@ extension Parallel {
 final class Counter: Sendable {
     let value = Atomic<Int>(0)
 }
+
+/// Runs work that was given no cancellation token (so cannot be cancelled), keeping only its
+/// configuration errors: the in-memory entry points of the streaming engine.
+func uncancellable<T>(_ what: String, _ body: () throws -> T) throws(QuantError) -> T {
+    do {
+        return try body()
+    } catch let e as QuantError {
+        throw e
+    } catch {
+        preconditionFailure("\(what) with no cancellation failed: \(error)")
+    }
+}

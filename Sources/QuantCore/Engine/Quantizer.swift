@@ -28,12 +28,10 @@ public enum Quantizer {
         try config.validate(cols: cols)
         let grouping = Grouping(count: info.count, rows: rows, cols: cols, block: config.block)
         let plan = ChunkPlan(grouping: grouping, granularity: reader.granularity)
-        do {
+        return try uncancellable("a quantization") {
             let profile = config.dtype.traits.needsTensorAbsmax ? try TensorProfile.compute(reader, threads: threads) : TensorProfile.empty
             let prepared = try config.dtype.entry.engine.prepare(reader, config, profile, plan, threads, .never)
             return try prepared.materialize(reader, threads: threads)
-        } catch {
-            preconditionFailure("an uncancellable quantization failed: \(error)")
         }
     }
 }

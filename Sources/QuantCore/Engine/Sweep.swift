@@ -51,13 +51,7 @@ public struct Sweep: Sendable {
     /// Runs every configuration on `tensor`.
     public static func run(_ tensor: Tensor, configurations: [QuantConfig],
                            threads: Int = Parallel.defaultThreads) throws(QuantError) -> Sweep {
-        do {
-            return try run(tensor as any TensorReader, configurations: configurations, threads: threads)
-        } catch let e as QuantError {
-            throw e
-        } catch {
-            preconditionFailure("an uncancellable sweep failed: \(error)")
-        }
+        try uncancellable("a sweep") { try run(tensor as any TensorReader, configurations: configurations, threads: threads) }
     }
 
     /// Runs every configuration on the tensor `reader` reads, one streaming pass each (on about

@@ -37,8 +37,13 @@ public enum FormatRegistry {
         FormatEntry(GGMLBlockFormat.q4_0),
         FormatEntry(GGMLBlockFormat.q4_1),
         FormatEntry(GGMLBlockFormat.q5_0),
+        FormatEntry(GGMLBlockFormat.q5_1),
+        FormatEntry(GGMLBlockFormat.q2K),
+        FormatEntry(GGMLBlockFormat.q3K),
         FormatEntry(GGMLBlockFormat.q4K),
+        FormatEntry(GGMLBlockFormat.q5K),
         FormatEntry(GGMLBlockFormat.q6K),
+        FormatEntry(GGMLBlockFormat.iq4NL),
         FormatEntry(HalfCast(bfloat16: false)),
         FormatEntry(HalfCast(bfloat16: true)),
     ]
@@ -142,6 +147,8 @@ public struct DataType: Sendable, Hashable, Codable, CustomStringConvertible, Ca
     public static let mxfp4 = DataType(registered: "mxfp4"), mxint8 = DataType(registered: "mxint8")
     public static let nvfp4 = DataType(registered: "nvfp4")
     public static let q8_0 = DataType(registered: "q8_0"), q4_0 = DataType(registered: "q4_0"), q4_1 = DataType(registered: "q4_1")
-    public static let q5_0 = DataType(registered: "q5_0"), q4K = DataType(registered: "q4_k"), q6K = DataType(registered: "q6_k")
+    public static let q5_0 = DataType(registered: "q5_0"), q5_1 = DataType(registered: "q5_1")
+    public static let q2K = DataType(registered: "q2_k"), q3K = DataType(registered: "q3_k"), q4K = DataType(registered: "q4_k")
+    public static let q5K = DataType(registered: "q5_k"), q6K = DataType(registered: "q6_k"), iq4NL = DataType(registered: "iq4_nl")
     public static let fp16 = DataType(registered: "fp16"), bf16 = DataType(registered: "bf16")
 }

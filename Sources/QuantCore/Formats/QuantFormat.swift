@@ -1,3 +1,5 @@
+import TensorCore
+
 /// A quantization datatype, defined in one place: what its codes mean, how a block is encoded and
 /// decoded, what is stored, and what it is for.
 ///
@@ -158,6 +160,8 @@ public struct FormatTraits: Sendable {
     public var needsTensorAbsmax: Bool
     /// The quantize output layout.
     public var layout: StoredLayout
+    /// The ggml type that stores this datatype in a GGUF file, when there is one.
+    public var ggmlType: GGMLType?
     /// One sentence for the UI and `--help`.
     public var summary: String
     /// What "normalised" means for this datatype, for axis labels.
@@ -165,7 +169,7 @@ public struct FormatTraits: Sendable {
 
     public init(name: String, family: FormatFamily, bitsPerCode: Int, fixedBlock: Int? = nil, wholeBlocksPerRow: Bool = false,
                 hasCodes: Bool = true, hasZeroPoint: Bool = false, doubleQuant: DoubleQuantRule, fitsTable: Int? = nil, needsTensorAbsmax: Bool = false,
-                layout: StoredLayout, summary: String, domainLabel: String) {
+                layout: StoredLayout, ggmlType: GGMLType? = nil, summary: String, domainLabel: String) {
         self.name = name
         self.family = family
         self.bitsPerCode = bitsPerCode
@@ -178,6 +182,7 @@ public struct FormatTraits: Sendable {
         self.fitsTable = fitsTable
         self.needsTensorAbsmax = needsTensorAbsmax
         self.layout = layout
+        self.ggmlType = ggmlType
         self.summary = summary
         self.domainLabel = domainLabel
     }

@@ -10,8 +10,12 @@ import Workbench
 /// `qscope quantize FILE --tensor T --dtype D --block N -o OUT.safetensors`.
 struct Quantize: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Quantize one tensor and write it in bitsandbytes' serialisation layout (safetensors).",
+        abstract: "Quantize one tensor and write it as safetensors (bitsandbytes' layout) or GGUF (llama.cpp's block layout).",
         discussion: """
+        The output format follows -o's extension. OUT.gguf: a GGUF v3 file holding the tensor in its ggml \
+        block layout, readable by llama.cpp and the gguf package, for the llama.cpp datatypes (q8_0, q4_0, \
+        q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, iq4_nl) and the fp16/bf16 casts; the bytes are those of \
+        llama.cpp's reference quantizers (no importance matrix). OUT.safetensors: \
         nf4/fp4 (numeric block): NAME (U8 packed, element 2i in the high nibble), NAME.absmax, NAME.quant_map, \
         with --double-quant NAME.nested_absmax and NAME.nested_quant_map, and NAME.quant_state.bitsandbytes__nf4 \
         (or __fp4). int8 with --block row: NAME (I8) and NAME.SCB (row absmax). dynamic8: NAME (U8 codes), \
@@ -27,7 +31,7 @@ struct Quantize: ParsableCommand {
     @Flag(name: .customLong("with-dequantized"), help: "Also store NAME.dequantized (F32).")
     var withDequantized = false
 
-    @Option(name: .shortAndLong, help: "The output .safetensors file.")
+    @Option(name: .shortAndLong, help: "The output file: .gguf for llama.cpp's layout, anything else for safetensors.")
     var output: String
 
     @Flag(name: .long, help: "Replace the output file if it exists.")
@@ -35,11 +39,21 @@ struct Quantize: ParsableCommand {
 
     func run() throws {
         let (_, reader) = try TensorLoading.reader(selection)
-        let t = reader.materialize()
         let config = try quant.config()
         if URL(fileURLWithPath: output).standardizedFileURL == URL(fileURLWithPath: selection.file).standardizedFileURL {
             throw CLIError.usage("the output would replace the input file \(selection.file); choose another -o")
         }
+        if output.lowercased().hasSuffix(".gguf") {
+            let metadata: [(key: String, value: GGUFValue)] = [
+                ("qscope.source", .string(selection.file)), ("qscope.tensor", .string(reader.info.name)),
+                ("qscope.dtype", .string(config.dtype.name)),
+            ]
+            let bytes = try GGUFExport.write(reader, config: config, to: output, metadata: metadata, force: force)
+            FileHandle.standardError.write(Data(("wrote \(output): \(reader.info.name) as \(config.dtype.traits.ggmlType!.name), "
+                + "\(reader.info.count) values in \(bytes) bytes (\(NumberFormat.fixed(Double(bytes * 8) / Double(max(1, reader.info.count)), 4)) bits/param)\n").utf8))
+            return
+        }
+        let t = reader.materialize()
         let q = try Quantizer.quantize(t, config: config)
         let entries = CheckpointLayout.entries(name: t.name, tensor: t, quantized: q, withDequantized: withDequantized)
         let metadata = [
