@@ -36,8 +36,8 @@ public struct Recipe: Sendable, Equatable {
     /// Every encoder Linear weight (and the embedding tables when `embeddings`) with `config`.
     ///
     /// A K-quant whose 256-value blocks do not divide a tensor's rows falls back as llama.cpp's quantizer
-    /// falls back: `q4_k` to `q5_0`, `q6_k` to `q8_0` (MiniLM's 384-wide rows take the fallback; the FFN
-    /// output's 1536-wide rows keep the K-quant).
+    /// falls back: `q2_k`/`q3_k` to `iq4_nl`, `q4_k` to `q5_0`, `q5_k` to `q5_1`, `q6_k` to `q8_0` (MiniLM's
+    /// 384-wide rows take the fallback; the FFN output's 1536-wide rows keep the K-quant).
     public static func uniform(_ config: QuantConfig, model: BertModel, embeddings: Bool = false) throws(InferenceError) -> Recipe {
         try uniform(config, model: model, tensors: model.linearWeightNames + (embeddings ? BertModel.embeddingNames : []))
     }
@@ -64,7 +64,9 @@ public struct Recipe: Sendable, Equatable {
     /// llama.cpp's replacement for a K-quant on rows that do not hold whole 256-value blocks.
     public static func llamaCppFallback(_ dtype: DataType) -> DataType? {
         switch dtype {
+        case .q2K, .q3K: .iq4NL
         case .q4K: .q5_0
+        case .q5K: .q5_1
         case .q6K: .q8_0
         default: nil
         }

@@ -21,11 +21,11 @@ public enum RecipeExport {
     /// The GGUF type name `llama-quantize` accepts for a configuration, or nil where GGUF has none
     /// (NF4, FP4, the symmetric integers with their own blocks, NVFP4, ...).
     public static func ggufType(_ c: QuantConfig) -> String? {
+        if c.dtype.family == .ggml { return c.dtype.name }
         switch c.dtype {
-        case .q4_0, .q4_1, .q5_0, .q8_0, .q4K, .q6K: c.dtype.name
-        case .fp16: "f16"
-        case .bf16: "bf16"
-        default: nil
+        case .fp16: return "f16"
+        case .bf16: return "bf16"
+        default: return nil
         }
     }
 
