@@ -38,8 +38,8 @@ public struct PackedWeight: Sendable {
 /// The kernel keeps a 6×16 block of Y in twelve 8-lane accumulators and walks the input features once:
 /// per feature, two loads of the packed weight, six broadcasts of X and twelve fused multiply-adds. Rows of
 /// six are split across threads. Measured against OpenBLAS 0.3.21's `sgemm` on MiniLM's shapes (804 tokens,
-/// one thread, best of 15): 384×384 2.37 vs 2.34 ms, 1536×384 12.8 vs 17.3 ms, 384×1536 13.1 vs 14.6 ms, so
-/// the products need no BLAS library.
+/// one thread, best of 15, quiet machine): 384×384 2.21 vs 2.27 ms, 1536×384 8.34 vs 8.63 ms, 384×1536
+/// 8.36 vs 8.84 ms (about 110 GFLOP/s both), so the products need no BLAS library.
 enum MatrixProduct {
     /// Rows per register block.
     static let rowBlock = 6
