@@ -20,10 +20,7 @@ public struct ListRenderer: Sendable {
                 ("file", .string(file)),
                 ("format", .string(f.format.rawValue)),
                 ("metadata", .object(f.metadata.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
-                ("tensors", .array(f.tensors.map { t in
-                    .object([("name", .string(t.name)), ("dtype", .string(t.dtype)),
-                             ("shape", .array(t.shape.map { .int($0) })), ("count", .int(t.count)), ("bytes", .int(t.byteCount))])
-                })),
+                ("tensors", .array(f.tensors.map(\.listJSON))),
             ]).serialized() + "\n"
         }
         var lines: [String] = []
@@ -40,7 +37,7 @@ public struct ListRenderer: Sendable {
         }
         for t in f.tensors {
             let shape = NumberFormat.shape(t.shape)
-            let note = t.isFloatConvertible ? "" : "  (cannot be analysed)"
+            let note = t.listNote
             lines.append("  " + t.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
                          + t.dtype.padding(toLength: 8, withPad: " ", startingAt: 0) + shape.padding(toLength: 14, withPad: " ", startingAt: 0)
                          + String(t.count).leftPad(12) + "  " + NumberFormat.bytes(t.byteCount).leftPad(9) + note)

@@ -11,6 +11,9 @@ public struct TensorInfo: Sendable, Equatable {
     public let byteCount: Int
     /// Whether qscope can read the values as numbers.
     public let isFloatConvertible: Bool
+    /// Set when the file holds the tensor quantized in a layout qscope reads as one tensor (a
+    /// bitsandbytes NF4/FP4/int8 weight): what it is stored as. `dtype` then names the datatype (`NF4`).
+    public let storedQuantization: StoredQuantization?
 
     /// Whether the stored values are integers (ids, counts, masks) rather than floating point or quantized
     /// floating point; `scan` skips these.
@@ -20,12 +23,14 @@ public struct TensorInfo: Sendable, Equatable {
         return dtype != code && (code.hasPrefix("i") || code.hasPrefix("u") || code.hasPrefix("b"))
     }
 
-    public init(name: String, dtype: String, shape: [Int], count: Int, byteCount: Int, isFloatConvertible: Bool) {
+    public init(name: String, dtype: String, shape: [Int], count: Int, byteCount: Int, isFloatConvertible: Bool,
+                storedQuantization: StoredQuantization? = nil) {
         self.name = name
         self.dtype = dtype
         self.shape = shape
         self.count = count
         self.byteCount = byteCount
         self.isFloatConvertible = isFloatConvertible
+        self.storedQuantization = storedQuantization
     }
 }

@@ -47,7 +47,17 @@ public struct SafetensorsEntry: Sendable {
 /// of 8 bytes, as the reference writer does.
 public enum SafetensorsWriter {
     public static func write(_ entries: [SafetensorsEntry], metadata: [String: String]?, to path: String, force: Bool) throws {
-        if !force && FileManager.default.fileExists(atPath: path) { throw TensorWriteError.exists(path: path) }
+        try AtomicFile.refuseExisting(path, force: force)
+        let head = try header(entries.map { ($0.name, $0.dtype, $0.shape, $0.bytes.count) }, metadata: metadata, path: path)
+        try AtomicFile.write(to: path) { handle in
+            try handle.write(contentsOf: head)
+            for e in entries { try handle.write(contentsOf: e.bytes) }
+        }
+    }
+
+    /// The length prefix and the JSON header for tensors of the given sizes, laid out in order.
+    static func header(_ tensors: [(name: String, dtype: String, shape: [Int], byteCount: Int)], metadata: [String: String]?,
+                       path: String) throws -> [UInt8] {
         var header = "{"
         var parts: [String] = []
         if let metadata, !metadata.isEmpty {
@@ -56,10 +66,10 @@ public enum SafetensorsWriter {
         }
         var offset = 0
         var names = Set<String>()
-        for e in entries {
+        for e in tensors {
             guard names.insert(e.name).inserted else { throw TensorWriteError.io(path: path, reason: "duplicate tensor name \(e.name)") }
-            parts.append("\(jsonString(e.name)):{\"dtype\":\"\(e.dtype)\",\"shape\":[\(e.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + e.bytes.count)]}")
-            offset += e.bytes.count
+            parts.append("\(jsonString(e.name)):{\"dtype\":\"\(e.dtype)\",\"shape\":[\(e.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + e.byteCount)]}")
+            offset += e.byteCount
         }
         header += parts.joined(separator: ",") + "}"
         var headerBytes = Array(header.utf8)
@@ -67,12 +77,7 @@ public enum SafetensorsWriter {
         var prefix = [UInt8](repeating: 0, count: 8)
         var n = UInt64(headerBytes.count)
         for i in 0..<8 { prefix[i] = UInt8(truncatingIfNeeded: n); n >>= 8 }
-
-        try AtomicFile.write(to: path) { handle in
-            try handle.write(contentsOf: prefix)
-            try handle.write(contentsOf: headerBytes)
-            for e in entries { try handle.write(contentsOf: e.bytes) }
-        }
+        return prefix + headerBytes
     }
 
     static func jsonString(_ s: String) -> String {
@@ -91,6 +96,11 @@ public enum SafetensorsWriter {
 
 /// Temporary file in the destination folder + fsync + rename.
 enum AtomicFile {
+    /// An existing output is replaced only when the user said so.
+    static func refuseExisting(_ path: String, force: Bool) throws {
+        if !force && FileManager.default.fileExists(atPath: path) { throw TensorWriteError.exists(path: path) }
+    }
+
     static func write(to path: String, _ body: (FileHandle) throws -> Void) throws {
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent()
@@ -116,6 +126,10 @@ enum AtomicFile {
                 throw TensorWriteError.io(path: path, reason: "cannot rename into place (\(String(cString: strerror(errno))))")
             }
         } catch let e as TensorWriteError {
+            try? FileManager.default.removeItem(at: tmp)
+            throw e
+        } catch let e as TensorFileError {
+            // An input that fails while its data streams out is the input's fault, not the output's.
             try? FileManager.default.removeItem(at: tmp)
             throw e
         } catch {

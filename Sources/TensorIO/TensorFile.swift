@@ -12,7 +12,8 @@ public final class TensorFile: @unchecked Sendable {
     public let format: TensorFileFormat
     /// safetensors `__metadata__`; empty for `.npy`.
     public let metadata: [String: String]
-    /// Tensors in file order.
+    /// Tensors in file order. A bitsandbytes-quantized weight is one tensor of its logical shape
+    /// (`storedQuantization` says how it is stored); its side tensors are not listed.
     public let tensors: [TensorInfo]
 
     private let file: MappedFile
@@ -21,6 +22,13 @@ public final class TensorFile: @unchecked Sendable {
     private let npz: (archive: Archive, members: [String: NpzFormat.Member])?
     /// For sharded checkpoints: the shard file holding each tensor.
     private let shards: [String: TensorFile]
+    /// bitsandbytes weights read as one tensor each, by name.
+    private let quantized: [String: BitsandbytesLayout.Weight]
+    /// The file's own tensors that `quantized` absorbed (the packed weights and their side tensors):
+    /// unlisted, but a side tensor can still be opened by its name.
+    private let absorbed: [String: TensorInfo]
+    /// For PyTorch checkpoints: each tensor's view of its storage member.
+    private let pytorch: PyTorchFormat.Checkpoint?
     private let lock = NSLock()
 
     struct Location: Sendable {
@@ -34,9 +42,14 @@ public final class TensorFile: @unchecked Sendable {
 
     private init(path: String, format: TensorFileFormat, metadata: [String: String], tensors: [TensorInfo],
                  file: MappedFile, locations: [String: Location],
-                 npz: (archive: Archive, members: [String: NpzFormat.Member])? = nil, shards: [String: TensorFile] = [:]) {
+                 npz: (archive: Archive, members: [String: NpzFormat.Member])? = nil, shards: [String: TensorFile] = [:],
+                 quantized: [String: BitsandbytesLayout.Weight] = [:], absorbed: [String: TensorInfo] = [:],
+                 pytorch: PyTorchFormat.Checkpoint? = nil) {
         self.npz = npz
+        self.pytorch = pytorch
         self.shards = shards
+        self.quantized = quantized
+        self.absorbed = absorbed
         self.path = path
         self.format = format
         self.metadata = metadata
@@ -75,9 +88,24 @@ public final class TensorFile: @unchecked Sendable {
                               file: file, locations: locations)
         }
         if head.count >= 4 && head[0..<4].elementsEqual([0x50, 0x4B, 0x03, 0x04]) {
+            // A ZIP holding `<archive>/data.pkl` is a PyTorch checkpoint; any other is read as .npz.
+            // A broken archive whose first member is a data.pkl (torch writes it first) is a broken checkpoint.
+            let zip: ZipDirectory?
+            do { zip = try ZipDirectory(file) } catch {
+                if PyTorchFormat.firstMemberIsPickle(file) { throw error }
+                zip = nil
+            }
+            if let zip, let record = PyTorchFormat.record(in: zip) {
+                if detectShards, let set = ShardSet.siblings(of: path), set.count > 1 {
+                    return try openShards(path, shardPaths: set, metadata: [:], file: file)
+                }
+                let checkpoint = try PyTorchFormat.parse(file, zip: zip, record: record, stem: stem(of: path))
+                return TensorFile(path: path, format: .pytorch, metadata: checkpoint.metadata, tensors: checkpoint.entries.map(\.info),
+                                  file: file, locations: [:], pytorch: checkpoint)
+            }
             let (archive, members) = try NpzFormat.open(path)
             guard !members.isEmpty else {
-                throw TensorFileError(file: path, reason: "a ZIP archive without .npy members (PyTorch .pt files are not read; convert to safetensors)")
+                throw TensorFileError(file: path, reason: "a ZIP archive with neither .npy members nor a PyTorch <archive>/data.pkl")
             }
             var locations: [String: Location] = [:]
             var byName: [String: NpzFormat.Member] = [:]
@@ -89,6 +117,15 @@ public final class TensorFile: @unchecked Sendable {
             }
             return TensorFile(path: path, format: .npz, metadata: [:], tensors: members.map(\.info), file: file,
                               locations: locations, npz: (archive, byName))
+        }
+        // A safetensors header of 128 + 256k bytes also starts with 0x80: its ninth byte, '{', tells them apart.
+        let safetensorsLike = head.count >= 9 && head[8] == UInt8(ascii: "{")
+        if !safetensorsLike && PyTorchFormat.isLegacy(head) {
+            throw TensorFileError(file: path, offset: 0, reason: PyTorchFormat.legacyMessage)
+        }
+        if !safetensorsLike && head.count >= 2 && head[0] == 0x80 && (2...5).contains(head[1]) {
+            throw TensorFileError(file: path, offset: 0, reason: "a bare Python pickle, not a tensor file (pickles are never run; "
+                                  + "PyTorch checkpoints are read from torch.save's ZIP format)")
         }
         if head.first == UInt8(ascii: "{") {
             return try openIndex(path, file: file)
@@ -102,11 +139,13 @@ public final class TensorFile: @unchecked Sendable {
             for e in entries {
                 locations[e.info.name] = Location(storage: e.storage, range: e.range, bigEndian: false, fortranOrder: false)
             }
-            return TensorFile(path: path, format: .safetensors, metadata: metadata, tensors: entries.map(\.info),
-                              file: file, locations: locations)
+            let raw = TensorFile(path: path, format: .safetensors, metadata: metadata, tensors: entries.map(\.info),
+                                 file: file, locations: locations)
+            // One shard of a set is grouped with the whole set: a weight's side tensors may sit in another shard.
+            return detectShards ? try raw.groupingBitsandbytes() : raw
         }
         throw TensorFileError(file: path, offset: 0,
-                              reason: "not a recognised tensor file (expected safetensors: a length then '{'; the .npy magic \\x93NUMPY; or GGUF)")
+                              reason: "not a recognised tensor file (expected safetensors: a length then '{'; the .npy magic \\x93NUMPY; GGUF; or a PyTorch ZIP checkpoint)")
     }
 
     /// A `model.safetensors.index.json`: its `weight_map` names the shard of every tensor.
@@ -146,7 +185,9 @@ public final class TensorFile: @unchecked Sendable {
                 throw TensorFileError(file: path, reason: "the shard \(p) is missing")
             }
             let shard = try TensorFile.open(p, detectShards: false)
-            guard shard.format == .safetensors else { throw TensorFileError(file: p, reason: "a shard must be a safetensors file") }
+            guard shard.format == .safetensors || shard.format == .pytorch else {
+                throw TensorFileError(file: p, reason: "a shard must be a safetensors file or a PyTorch checkpoint")
+            }
             for t in shard.tensors {
                 guard owner[t.name] == nil else { throw TensorFileError(file: p, tensor: t.name, reason: "the tensor appears in two shards") }
                 owner[t.name] = shard
@@ -155,17 +196,26 @@ public final class TensorFile: @unchecked Sendable {
             for (k, v) in shard.metadata where meta[k] == nil { meta[k] = v }
         }
         meta["shards"] = String(shardPaths.count)
-        return TensorFile(path: path, format: .sharded, metadata: meta, tensors: tensors, file: file, locations: [:], shards: owner)
+        return try TensorFile(path: path, format: .sharded, metadata: meta, tensors: tensors, file: file, locations: [:], shards: owner)
+            .groupingBitsandbytes()
     }
 
+    /// A listed tensor, or a side tensor of a quantized weight by its own name.
     public func info(named name: String) -> TensorInfo? {
-        tensors.first { $0.name == name }
+        tensors.first { $0.name == name } ?? absorbed[name]
     }
 
     /// A reader of one tensor's values, straight from the file (the tensor's data is checked to lie
     /// inside the file first). `.npz` members are inflated into memory here, once.
     public func reader(_ name: String) throws(TensorFileError) -> any TensorReader {
+        if let weight = quantized[name] { return try reader(weight) }
         if let shard = shards[name] { return try shard.reader(name) }
+        if let pytorch {
+            guard let reader = try pytorch.reader(name, file: file) else {
+                throw TensorFileError(file: path, tensor: name, reason: "no such tensor")
+            }
+            return reader
+        }
         guard let info = info(named: name), let loc = locations[name] else {
             throw TensorFileError(file: path, tensor: name, reason: "no such tensor")
         }
@@ -221,6 +271,25 @@ public final class TensorFile: @unchecked Sendable {
         return parts.reduce(0, ^)
     }
 
+    /// Where one of the file's own tensors lies (through its shard), before any grouping; nil for `.npz`
+    /// members and unknown names.
+    func rawPart(_ name: String) -> (file: MappedFile, location: Location, info: TensorInfo)? {
+        if let shard = shards[name] { return shard.rawPart(name) }
+        guard npz == nil, let loc = locations[name],
+              let info = absorbed[name] ?? tensors.first(where: { $0.name == name }) else { return nil }
+        return (file, loc, info)
+    }
+
+    /// The same file with its bitsandbytes weights read as one tensor each (see `BitsandbytesLayout`).
+    private func groupingBitsandbytes() throws(TensorFileError) -> TensorFile {
+        let (listed, weights, hidden) = try BitsandbytesLayout.group(tensors, file: path) { (name: String) throws(TensorFileError) in
+            try self.rawBytes(name)
+        }
+        guard !weights.isEmpty else { return self }
+        return TensorFile(path: path, format: format, metadata: metadata, tensors: listed, file: file, locations: locations,
+                          npz: npz, shards: shards, quantized: weights, absorbed: hidden)
+    }
+
     /// Converts one tensor to `Float`, row-major: the whole tensor in memory, for small tensors.
     public func load(_ name: String) throws(TensorFileError) -> Tensor {
         try reader(name).materialize()
@@ -236,5 +305,5 @@ public final class TensorFile: @unchecked Sendable {
 
 /// The container formats qscope reads.
 public enum TensorFileFormat: String, Sendable {
-    case safetensors, npy, npz, gguf, sharded
+    case safetensors, npy, npz, gguf, sharded, pytorch
 }

@@ -13,12 +13,18 @@ public enum WorkbenchLauncher {
                              themes: [Theme], activations: [ActivationSource],
                              environment: [String: String] = ProcessInfo.processInfo.environment) -> WorkbenchState {
         let first = tensor ?? file.tensors.first { $0.isFloatConvertible && $0.count > 0 }?.name
-        let own = first.flatMap { file.info(named: $0) }.flatMap(DataType.storedFormat(of:))
+        let firstInfo = first.flatMap { file.info(named: $0) }
+        let own = firstInfo.flatMap(DataType.storedFormat(of:))
         let c = config(own ?? .nf4)
         var state = WorkbenchState(file: file.path, tensors: file.tensors, themes: themes)
         state.dtype = c.dtype
         if userChoseBlock { state.userBlock = c.block }
         state.doubleQuant = c.doubleQuant
+        // A bitsandbytes weight also starts at its own block size and double quantization.
+        if !userChoseBlock, let stored = firstInfo?.storedQuantization?.quantConfig, stored.dtype == c.dtype {
+            state.userBlock = stored.block
+            state.doubleQuant = c.doubleQuant || stored.doubleQuant
+        }
         state.glyphs = GlyphSet.forEnvironment(environment)
         state.activationCandidates = activations
         if let first, let i = file.tensors.firstIndex(where: { $0.name == first }) {

@@ -68,10 +68,26 @@ struct QuantOptions: ParsableArguments {
     }
 }
 
-/// `FILE` and `--tensor`.
+/// What a `FILE` argument may be, for the help texts.
+enum FileHelp {
+    static let file = "A .safetensors, .npy, .npz, .gguf or PyTorch .pt/.bin file (recognised by content), a model folder, "
+        + "or a Hugging Face repo id ORG/NAME in the local hub cache."
+}
+
+/// `--revision`, beside every FILE argument.
+struct ModelRevision: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "For a hub repo id: a branch or tag under refs/ (default main) or a commit hash.",
+        discussion: "The repo is looked up in HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub; qscope never downloads."))
+    var revision: String?
+}
+
+/// `FILE`, `--revision` and `--tensor`.
 struct TensorSelection: ParsableArguments {
-    @Argument(help: "A .safetensors, .npy, .npz or .gguf file (recognised by content).")
+    @Argument(help: ArgumentHelp(FileHelp.file))
     var file: String
+
+    @OptionGroup var model: ModelRevision
 
     @Option(name: .long, help: "The tensor to open (optional when the file holds one tensor).")
     var tensor: String?

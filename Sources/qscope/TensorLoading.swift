@@ -4,12 +4,21 @@ import TensorIO
 
 /// Opens a file and picks a tensor the way every command does.
 enum TensorLoading {
-    /// Opens `path` (read-only), or fails with exit code 65 naming what is wrong.
-    static func open(_ path: String) throws -> TensorFile {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw CLIError.runtime("\(path): no such file")
+    /// Opens `path` — a file, a model folder, or a hub repo id `ORG/NAME` at `revision` — read-only, or fails
+    /// naming what is wrong: exit code 1 when nothing is there, 2 for `--revision` with a local path, 65 for a
+    /// folder with several model files or a malformed file.
+    static func open(_ path: String, revision: String? = nil) throws -> TensorFile {
+        let resolved: String
+        do {
+            resolved = try ModelLocation.resolve(path, revision: revision)
+        } catch {
+            switch error.kind {
+            case .notFound: throw CLIError.runtime(error.description)
+            case .unusable: throw CLIError.usage(error.description)
+            case .ambiguous: throw CLIError.malformed(error.description)
+            }
         }
-        return try TensorFile.open(path)
+        return try TensorFile.open(resolved)
     }
 
     /// The tensor named `name`, or the file's only tensor when `name` is nil.
@@ -41,7 +50,7 @@ enum TensorLoading {
 
     /// `FILE` and `--tensor` resolved to a reader.
     static func reader(_ selection: TensorSelection) throws -> (file: TensorFile, reader: any TensorReader) {
-        let f = try open(selection.file)
+        let f = try open(selection.file, revision: selection.model.revision)
         return (f, try reader(f, try pick(f, name: selection.tensor)))
     }
 

@@ -21,6 +21,17 @@ struct FuzzRegressionTests {
         }
     }
 
+    /// A million nested tuples behind 1 KiB of deflate: refused (nested past 32) in bounded time and memory.
+    @Test func pickleInputsAreRefusedInBoundedTime() throws {
+        let files = Self.files("pickle")
+        #expect(!files.isEmpty)
+        for url in files {
+            let start = Date()
+            #expect(throws: TensorFileError.self) { try TensorFile.open(url.path) }
+            #expect(Date().timeIntervalSince(start) < 10, "\(url.lastPathComponent) took \(Date().timeIntervalSince(start)) s")
+        }
+    }
+
     /// Each refused at once: the claim is checked against the archive's size before any read.
     @Test func npzInputsAreRefusedFast() throws {
         let files = Self.files("npz")

@@ -25,9 +25,10 @@ enum CLI {
         var stderr: String
     }
 
-    static func run(_ args: [String], cwd: URL? = nil, timeout: TimeInterval = 120) throws -> Result {
+    static func run(_ args: [String], cwd: URL? = nil, timeout: TimeInterval = 120, environment extra: [String: String] = [:]) throws -> Result {
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"
+        env.merge(extra) { $1 }
         let r = try ChildProcess.run(binary.path, args, environment: env, directory: cwd ?? repoRoot, timeout: timeout)
         #expect(!r.timedOut, "qscope \(args.joined(separator: " ")) ran past \(Int(timeout)) s and was killed")
         return Result(status: r.status, stdout: r.stdout, stderr: r.stderr)

@@ -104,18 +104,21 @@ struct CommandLineTests {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(try CLI.checksum(URL(fileURLWithPath: st)) == before)
         let list = try CLI.json(["list", out, "--format", "json"])
-        let names = Set(((list["tensors"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String })
-        #expect(names == ["layer.weight", "layer.weight.absmax", "layer.weight.quant_map", "layer.weight.nested_absmax",
-                          "layer.weight.nested_quant_map", "layer.weight.quant_state.bitsandbytes__nf4",
-                          "layer.weight.dequantized"])
+        let tensors = (list["tensors"] as? [[String: Any]]) ?? []
+        // The bitsandbytes layout reads back as one NF4 tensor; its parts are the tensors written.
+        #expect(Set(tensors.compactMap { $0["name"] as? String }) == ["layer.weight", "layer.weight.dequantized"])
+        let parts = (tensors.first { $0["name"] as? String == "layer.weight" }?["quantization"] as? [String: Any])?["parts"] as? [String]
+        #expect(Set(parts ?? []) == ["layer.weight", "layer.weight.absmax", "layer.weight.quant_map", "layer.weight.nested_absmax",
+                                     "layer.weight.nested_quant_map", "layer.weight.quant_state.bitsandbytes__nf4"])
         // Refuses to replace without --force, and leaves nothing behind.
         let again = try CLI.run(["quantize", st, "--tensor", "layer.weight", "-o", out])
         #expect(again.status == 1 && again.stderr.hasPrefix("qscope: error:"))
         let forced = try CLI.run(["quantize", st, "--tensor", "layer.weight", "--dtype", "int8", "--block", "row", "-o", out, "--force"])
         #expect(forced.status == 0)
         let l2 = try CLI.json(["list", out, "--format", "json"])
-        let n2 = ((l2["tensors"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String }
-        #expect(Set(n2) == ["layer.weight", "layer.weight.SCB"])
+        let t2 = (l2["tensors"] as? [[String: Any]]) ?? []
+        #expect(t2.compactMap { $0["name"] as? String } == ["layer.weight"])
+        #expect((t2.first?["quantization"] as? [String: Any])?["parts"] as? [String] == ["layer.weight", "layer.weight.SCB"])
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path)
         #expect(leftovers == ["q.safetensors"])
     }

@@ -139,7 +139,7 @@ struct BinCounter {
         g = g > 0 ? g : 0
         let top = Float(bins) - 0.5
         g = g < top ? g : top
-        let r = Int(unsafeBitCast(g + 8_388_608, to: UInt32.self) & 0x7F_FFFF)     // g rounded to nearest
+        let r = Int((g + 8_388_608).bitPattern & 0x7F_FFFF)                        // g rounded to nearest
         return r &- Int(unsafeBitCast(Float(r) > g, to: UInt8.self))                // its floor
     }
 

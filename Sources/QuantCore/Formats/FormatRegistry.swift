@@ -116,8 +116,10 @@ public struct DataType: Sendable, Hashable, Codable, CustomStringConvertible, Ca
     public var description: String { name }
 
     /// The datatype a tensor is stored in, when its file stores it quantized in a format qscope also
-    /// offers (a GGUF `Q4_K` tensor is `q4_k`), so that it can be opened in its own format.
+    /// offers (a GGUF `Q4_K` tensor is `q4_k`, a bitsandbytes NF4 weight `nf4`), so that it can be
+    /// opened in its own format.
     public static func storedFormat(of info: TensorInfo) -> DataType? {
+        if let stored = info.storedQuantization { return stored.quantConfig?.dtype }
         guard let d = DataType(name: info.dtype), d.traits.layout == .ggmlBlocks else { return nil }
         return d
     }

@@ -25,8 +25,11 @@ struct Int8Command: ParsableCommand {
 
         """ + HelpText.exitCodes)
 
-    @Argument(help: "The file holding the weight (and the activations, unless --activations-file is given).")
+    @Argument(help: ArgumentHelp("The file holding the weight (and the activations, unless --activations-file is given): "
+                                 + "a tensor file, a model folder, or a hub repo id ORG/NAME."))
     var file: String
+
+    @OptionGroup var model: ModelRevision
 
     @Option(name: .long, help: "The weight tensor [out, in].")
     var weight: String
@@ -62,9 +65,9 @@ struct Int8Command: ParsableCommand {
     }
 
     func run() throws {
-        let f = try TensorLoading.open(file)
+        let f = try TensorLoading.open(file, revision: model.revision)
         let w = try TensorLoading.load(f, try TensorLoading.pick(f, name: weight))
-        let af = try activationsFile.map(TensorLoading.open) ?? f
+        let af = try activationsFile.map { try TensorLoading.open($0) } ?? f
         let a = try TensorLoading.load(af, try TensorLoading.pick(af, name: activations))
         guard w.shape.count == 2 else {
             throw CLIError.usage("the weight \(w.name) must be 2-D [out, in]; it has shape \(NumberFormat.shape(w.shape))")

@@ -42,7 +42,7 @@ struct Isolate: ParsableCommand {
     }
 
     func run() throws {
-        let f = try TensorLoading.open(selection.file)
+        let f = try TensorLoading.open(selection.file, revision: selection.model.revision)
         let t = try TensorLoading.load(f, try TensorLoading.pick(f, name: selection.tensor))
         let iso = try OutlierIsolation(t.values, rows: t.rows, cols: t.cols, config: try quant.config(),
                                        by: OutlierIsolation.Ranking(rawValue: ranking) ?? .magnitude, percents: try parsedPercents())

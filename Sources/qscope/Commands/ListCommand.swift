@@ -12,8 +12,10 @@ struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the tensors of a file (reads only its header).")
 
-    @Argument(help: "A .safetensors, .npy, .npz or .gguf file.")
+    @Argument(help: ArgumentHelp(FileHelp.file))
     var file: String
+
+    @OptionGroup var model: ModelRevision
 
     @OptionGroup var output: OutputOptions
     var format: OutputFormat { output.format }
@@ -23,6 +25,6 @@ struct List: ParsableCommand {
     }
 
     func run() throws {
-        print(ListRenderer(file: file, catalog: try TensorLoading.open(file)).render(format), terminator: "")
+        print(ListRenderer(file: file, catalog: try TensorLoading.open(file, revision: model.revision)).render(format), terminator: "")
     }
 }

@@ -22,8 +22,10 @@ struct Open: ParsableCommand {
 
         """ + HelpText.datatypes + "\n" + HelpText.blocks)
 
-    @Argument(help: "A .safetensors or .npy file; the bundled MiniLM sample when left out.")
+    @Argument(help: ArgumentHelp(FileHelp.file + " The bundled MiniLM sample when left out."))
     var file: String?
+
+    @OptionGroup var model: ModelRevision
 
     @Option(name: .long, help: "The tensor to open first.")
     var tensor: String?
@@ -42,7 +44,7 @@ struct Open: ParsableCommand {
         guard let path = file ?? TensorLoading.bundledSample() else {
             throw CLIError.usage("no FILE given and the bundled sample samples/minilm-l6.safetensors was not found")
         }
-        let f = try TensorLoading.open(path)
+        let f = try TensorLoading.open(path, revision: model.revision)
         if let tensor { _ = try TensorLoading.pick(f, name: tensor) }
         var themes = ThemeCatalog.all()
         if let theme {

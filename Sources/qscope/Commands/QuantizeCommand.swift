@@ -38,9 +38,9 @@ struct Quantize: ParsableCommand {
     var force = false
 
     func run() throws {
-        let (_, reader) = try TensorLoading.reader(selection)
+        let (f, reader) = try TensorLoading.reader(selection)
         let config = try quant.config()
-        if URL(fileURLWithPath: output).standardizedFileURL == URL(fileURLWithPath: selection.file).standardizedFileURL {
+        if URL(fileURLWithPath: output).standardizedFileURL.resolvingSymlinksInPath() == URL(fileURLWithPath: f.path).standardizedFileURL.resolvingSymlinksInPath() {
             throw CLIError.usage("the output would replace the input file \(selection.file); choose another -o")
         }
         if output.lowercased().hasSuffix(".gguf") {

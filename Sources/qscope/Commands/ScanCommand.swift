@@ -21,8 +21,10 @@ struct Scan: ParsableCommand {
 
         """ + HelpText.datatypes + "\n" + HelpText.blocks + "\n\n" + HelpText.exitCodes)
 
-    @Argument(help: "A .safetensors, .npy or .gguf file.")
+    @Argument(help: ArgumentHelp(FileHelp.file))
     var file: String
+
+    @OptionGroup var model: ModelRevision
 
     @OptionGroup var quant: QuantOptions
 
@@ -36,7 +38,7 @@ struct Scan: ParsableCommand {
     var format: OutputFormat { output.format }
 
     func run() throws {
-        let f = try TensorLoading.open(file)
+        let f = try TensorLoading.open(file, revision: model.revision)
         let config = try quant.config()
         let showProgress = isatty(STDERR_FILENO) == 1
         SignalGuard.countInterrupts(firstMessage: "\nqscope: stopping after this tensor (Ctrl-C again to stop now)\n")

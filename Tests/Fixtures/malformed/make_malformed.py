@@ -155,6 +155,164 @@ files["index_escape.safetensors.index.json"] = b'{"weight_map": {"w": "../../etc
 files["index_missing_shard.safetensors.index.json"] = b'{"weight_map": {"w": "nowhere-00001-of-00001.safetensors"}}'
 files["index_bad_json.safetensors.index.json"] = b'{"weight_map": {'
 
+# PyTorch: torch.save's ZIP (<archive>/data.pkl and raw storages <archive>/data/<key>) with hostile or
+# broken pickles, assembled opcode by opcode. Had anything run them, the hostile ones would create RAN.
+RAN = "/tmp/qscope-pickle-ran"
+
+
+def p_global(module, name):
+    return b"c" + module.encode() + b"\n" + name.encode() + b"\n"
+
+
+def p_str(s):
+    b = s.encode()
+    return b"X" + le("I", len(b)) + b
+
+
+def p_int(n):
+    if 0 <= n < 256:
+        return b"K" + bytes([n])
+    if -(1 << 31) <= n < (1 << 31):
+        return b"J" + le("i", n)
+    b = n.to_bytes(8, "little", signed=True)
+    return b"\x8a\x08" + b
+
+
+def p_tuple(*items):
+    return b"(" + b"".join(items) + b"t"
+
+
+def p_storage(cls="FloatStorage", key="0", numel=4, module="torch"):
+    return p_tuple(p_str("storage"), p_global(module, cls), p_str(key), p_str("cpu"), p_int(numel)) + b"Q"
+
+
+def p_hooks():
+    return p_global("collections", "OrderedDict") + b")R"
+
+
+def p_tensor(storage=None, offset=0, size=(4,), stride=(1,), v3_dtype=None):
+    storage = storage if storage is not None else p_storage()
+    args = [storage, p_int(offset), p_tuple(*map(p_int, size)), p_tuple(*map(p_int, stride)), b"\x89", p_hooks()]
+    if v3_dtype:
+        args.append(p_global("torch", v3_dtype))
+    fn = "_rebuild_tensor_v3" if v3_dtype else "_rebuild_tensor_v2"
+    return p_global("torch._utils", fn) + p_tuple(*args) + b"R"
+
+
+def p_dict(*items):
+    return b"}(" + b"".join(p_str(k) + v for k, v in items) + b"u"
+
+
+def p_state(*items):
+    return b"\x80\x02" + p_dict(*items) + b"."
+
+
+def pt(pickle, storages=None, name="archive", byteorder=b"little", compress=zipfile.ZIP_STORED):
+    storages = {"0": b"\0" * 16} if storages is None else storages
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(zipfile.ZipInfo(f"{name}/data.pkl"), pickle, compress_type=compress)
+        if byteorder is not None:
+            z.writestr(zipfile.ZipInfo(f"{name}/byteorder"), byteorder)
+        for key, data in storages.items():
+            z.writestr(zipfile.ZipInfo(f"{name}/data/{key}"), data)
+        z.writestr(zipfile.ZipInfo(f"{name}/version"), b"3\n")
+    return buf.getvalue()
+
+
+good_state = p_state(("w", p_tensor()))
+touch = p_str(f"touch {RAN}")
+# Globals a state dict never names, with the arguments that would run a command.
+files["pt_global_os_system.pt"] = pt(b"\x80\x02" + p_global("os", "system") + touch + b"\x85R.")
+files["pt_global_posix_system.pt"] = pt(b"\x80\x02" + p_global("posix", "system") + touch + b"\x85R.")
+files["pt_global_builtins_eval.pt"] = pt(b"\x80\x04\x8c\x08builtins\x8c\x04eval\x93"
+                                         + p_str(f"__import__('os').system('touch {RAN}')") + b"\x85R.")
+files["pt_global_subprocess_popen.pt"] = pt(b"\x80\x02" + p_global("subprocess", "Popen")
+                                            + p_tuple(p_tuple(p_str("touch"), p_str(RAN))) + b"R.")
+files["pt_global_torch_load.pt"] = pt(b"\x80\x02" + p_global("torch", "load") + p_tuple(p_str("/etc/passwd")) + b"R.")
+files["pt_global_rebuild_qtensor.pt"] = pt(b"\x80\x02" + p_global("torch._utils", "_rebuild_qtensor") + b")R.")
+files["pt_global_qint8_storage.pt"] = pt(p_state(("w", p_tensor(p_storage("QInt8Storage")))))
+files["pt_global_after_tensors.pt"] = pt(b"\x80\x02" + p_dict(("w", p_tensor()), ("x", p_global("os", "system") + touch + b"\x85R")) + b".")
+files["pt_global_name_10k.pt"] = pt(b"\x80\x02c" + b"a" * 10000 + b"\nb\n.")
+# Opcodes that build arbitrary objects, or name globals another way.
+files["pt_inst.pt"] = pt(b"\x80\x02(" + touch + b"ios\nsystem\n.")
+files["pt_obj.pt"] = pt(b"\x80\x02(" + p_global("collections", "OrderedDict") + b"o.")
+files["pt_newobj.pt"] = pt(b"\x80\x02" + p_global("collections", "OrderedDict") + b")\x81.")
+files["pt_newobj_ex.pt"] = pt(b"\x80\x04" + p_global("collections", "OrderedDict") + b")}\x92.")
+files["pt_ext1.pt"] = pt(b"\x80\x02\x82\x01)R.")
+files["pt_ext4.pt"] = pt(b"\x80\x02\x84\x01\x00\x00\x00)R.")
+files["pt_persid_text.pt"] = pt(b"\x80\x02P0\n.")
+files["pt_text_int.pt"] = pt(b"\x80\x02I42\n.")
+files["pt_unknown_opcode.pt"] = pt(b"\x80\x02\xff.")
+files["pt_proto_9.pt"] = pt(b"\x80\x09}.")
+# REDUCE and BUILD of what a state dict never calls.
+files["pt_reduce_storage_class.pt"] = pt(b"\x80\x02" + p_global("torch", "FloatStorage") + b")R.")
+files["pt_reduce_dtype.pt"] = pt(b"\x80\x02" + p_global("torch", "float32") + b")R.")
+files["pt_reduce_string.pt"] = pt(b"\x80\x02" + p_str("os.system") + touch + b"\x85R.")
+files["pt_reduce_ordered_dict_args.pt"] = pt(b"\x80\x02" + p_global("collections", "OrderedDict")
+                                             + p_tuple(b"]" + p_tuple(p_str("a"), p_int(1)) + b"a") + b"R.")
+files["pt_build_plain_dict.pt"] = pt(b"\x80\x02}}b.")
+files["pt_build_tensor.pt"] = pt(b"\x80\x02" + p_tensor() + b"}b.")
+files["pt_rebuild_arity.pt"] = pt(p_state(("w", p_global("torch._utils", "_rebuild_tensor_v2") + p_tuple(p_storage()) + b"R")))
+files["pt_pid_not_storage.pt"] = pt(b"\x80\x02" + p_str("storage") + b"Q.")
+files["pt_v3_dtype_mismatch.pt"] = pt(p_state(("w", p_tensor(v3_dtype="float16"))))
+# Counts, lengths and indices far past the file.
+files["pt_memo_2_32.pt"] = pt(b"\x80\x02j\xff\xff\xff\xff.")
+files["pt_memo_unset.pt"] = pt(b"\x80\x02h\x05.")
+files["pt_string_2_62.pt"] = pt(b"\x80\x04\x8d" + le("Q", 1 << 62) + b"abc.")
+files["pt_string_past_end.pt"] = pt(b"\x80\x02X" + le("I", 0x7FFFFFFF) + b"abc.")
+files["pt_frame_2_40.pt"] = pt(b"\x80\x04\x95" + le("Q", 1 << 40) + b"}.")
+files["pt_long1_9_bytes.pt"] = pt(b"\x80\x02\x8a\x09" + b"\x01" * 9 + b".")
+files["pt_long4.pt"] = pt(b"\x80\x02\x8b" + le("I", 1 << 31) + b".")
+files["pt_huge_shape.pt"] = pt(p_state(("w", p_tensor(size=(1 << 40, 1 << 40), stride=(1 << 40, 1)))))
+files["pt_huge_stride.pt"] = pt(p_state(("w", p_tensor(size=(2,), stride=(1 << 62,)))))
+files["pt_negative_stride.pt"] = pt(p_state(("w", p_tensor(offset=3, size=(4,), stride=(-1,)))))
+files["pt_negative_size.pt"] = pt(p_state(("w", p_tensor(size=(-4,), stride=(1,)))))
+files["pt_size_stride_mismatch.pt"] = pt(p_state(("w", p_tensor(size=(2, 2), stride=(1,)))))
+files["pt_offset_past_end.pt"] = pt(p_state(("w", p_tensor(offset=100))))
+files["pt_view_past_storage.pt"] = pt(p_state(("w", p_tensor(size=(3,), stride=(2,)))))
+files["pt_numel_past_member.pt"] = pt(p_state(("w", p_tensor(p_storage(numel=1 << 20)))))
+files["pt_numel_2_62.pt"] = pt(p_state(("w", p_tensor(p_storage(numel=1 << 62)))))
+files["pt_missing_storage.pt"] = pt(p_state(("w", p_tensor(p_storage(key="7")))))
+files["pt_storage_key_1k.pt"] = pt(p_state(("w", p_tensor(p_storage(key="k" * 1000)))))
+files["pt_duplicate_names.pt"] = pt(p_state(("w", p_tensor()), ("w", p_tensor())))
+files["pt_deep_nesting.pt"] = pt(b"\x80\x02" + b"]" * 100 + p_tensor() + b"a" * 100 + b".")
+files["pt_tuple_chain_1m.pt"] = pt(b"\x80\x02" + p_tensor() + b"\x85" * 1_000_000 + b".", compress=zipfile.ZIP_DEFLATED)
+files["pt_stack_bomb.pt"] = pt(b"\x80\x02" + b"N" * 2_000_000 + b".", compress=zipfile.ZIP_DEFLATED)
+# Broken streams.
+files["pt_truncated_pickle.pt"] = pt(good_state[:len(good_state) // 2])
+files["pt_empty_pickle.pt"] = pt(b"")
+files["pt_stop_on_empty_stack.pt"] = pt(b"\x80\x02.")
+files["pt_setitems_without_mark.pt"] = pt(b"\x80\x02}u.")
+# Broken archives.
+files["pt_nested_zip.pt"] = pt(pt(good_state))
+files["pt_bad_byteorder.pt"] = pt(good_state, byteorder=b"middle")
+z = io.BytesIO()
+with zipfile.ZipFile(z, "w") as zz:
+    for n in ["a/data.pkl", "b/data.pkl"]:
+        zz.writestr(zipfile.ZipInfo(n), good_state)
+    zz.writestr(zipfile.ZipInfo("a/data/0"), b"\0" * 16)
+files["pt_two_pickles.pt"] = z.getvalue()
+bomb = bytearray(pt(b"\x80\x02}" + b"N0" * 500_000 + b".", compress=zipfile.ZIP_DEFLATED))
+cd = bomb.find(b"PK\x01\x02")
+bomb[cd + 24:cd + 28] = le("I", 100)  # the directory declares 100 bytes; the stream inflates to 1 MB
+files["pt_zip_bomb.pt"] = bytes(bomb)
+crc = bytearray(pt(good_state, compress=zipfile.ZIP_DEFLATED))
+cd = crc.find(b"PK\x01\x02")
+crc[cd + 16:cd + 20] = b"\xde\xad\xbe\xef"
+files["pt_bad_crc.pt"] = bytes(crc)
+past = bytearray(pt(good_state))
+cd = past.rfind(b"PK\x01\x02", 0, past.find(b"archive/data/0", past.find(b"PK\x01\x02")) + 1)
+past[cd + 20:cd + 28] = le("I", 1 << 30) * 2  # the storage member claims 1 GiB in a small archive
+files["pt_member_past_end.pt"] = bytes(past)
+enc = bytearray(pt(good_state))
+cd = enc.find(b"PK\x01\x02")
+enc[cd + 8] |= 1
+files["pt_encrypted.pt"] = bytes(enc)
+# Pickles outside a ZIP: the legacy format, and a bare pickle.
+files["pt_legacy.pt"] = bytes([0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19]) + b".\x80\x02M\xe9\x03."
+files["pt_bare_pickle.pkl"] = b"\x80\x02" + p_global("os", "system") + touch + b"\x85R."
+
 # Not a tensor file at all
 files["text.bin"] = b"hello, this is not a tensor file\n"
 files["pdf.bin"] = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"
