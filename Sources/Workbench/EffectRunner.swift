@@ -166,14 +166,6 @@ public final class AnalysisService: Sendable {
     /// A reader of tensor `name` of the open file.
     func reader(_ name: String) throws -> any TensorReader { try file.reader(name) }
 
-    /// The tensor's profile, computed once.
-    func profile(_ name: String, reader: any TensorReader, cancellation: Cancellation, progress: QuantCore.Progress?) throws -> TensorProfile {
-        if let p = store.withLock({ $0.profiles[name] }) { return p }
-        let p = try TensorProfile.compute(reader, threads: options.threads, cancellation: cancellation, progress: progress)
-        store.withLock { $0.profiles[name] = p }
-        return p
-    }
-
     /// Analyses `key`, handing `deliver` an estimate first when the tensor is large, then the exact
     /// figures (from the cache when they are there).
     func analyze(_ key: AnalysisKey, cancellation: Cancellation, deliver: (Analysis) -> Void) throws {
@@ -188,9 +180,13 @@ public final class AnalysisService: Sendable {
             deliver(try Analyzer.analyze(reader, config: key.config, options: options, sampleValues: sampleValues,
                                          cancellation: cancellation))
         }
-        let profile = try profile(key.tensor, reader: reader, cancellation: cancellation, progress: progress)
-        let a = try Analyzer.analyze(reader, config: key.config, options: options, profile: profile,
+        // The first analysis of a tensor profiles it in its own first pass; later ones reuse that profile.
+        let known = store.withLock { $0.profiles[key.tensor] }
+        let a = try Analyzer.analyze(reader, config: key.config, options: options, profile: known,
                                      cancellation: cancellation, progress: progress)
+        if known == nil {
+            store.withLock { $0.profiles[key.tensor] = TensorProfile(of: a) }
+        }
         remember(a, for: key)
         deliver(a)
     }

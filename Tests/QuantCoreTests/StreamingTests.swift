@@ -38,10 +38,11 @@ struct StreamingTests {
     func chunksAndThreadsDoNotChangeTheFigures(config: QuantConfig) throws {
         let t = Self.tensor(96, 512, seed: 11)
         let base = try Analyzer.analyze(t, config: config, options: AnalysisOptions(threads: 1))
-        for (threads, chunk) in [(2, 1 << 16), (2, 1000), (3, 512), (1, 1 << 20)] {
+        // The second pass reuses what the first decoded up to a budget: none, part, all give the same figures.
+        for (threads, chunk, reuse) in [(2, 1 << 16, 32 << 20), (2, 1000, 0), (3, 512, 20_000), (1, 1 << 20, 0)] {
             let a = try Analyzer.analyze(t as any TensorReader, config: config,
-                                         options: AnalysisOptions(threads: threads, chunkValues: chunk))
-            Self.expectSame(base, a, "\(config) threads \(threads) chunk \(chunk)")
+                                         options: AnalysisOptions(threads: threads, chunkValues: chunk, reuseValues: reuse))
+            Self.expectSame(base, a, "\(config) threads \(threads) chunk \(chunk) reuse \(reuse)")
         }
     }
 

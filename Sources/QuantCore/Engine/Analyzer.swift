@@ -51,9 +51,10 @@ public enum Analyzer {
             let h = Histogram.empty(lower: p.stats.min, upper: p.stats.max, bins: bins)
             return (Float(h.lower), Float(h.upper))
         }
+        let kept = DecodedChunks(budget: options.reuseValues)
         let pass = try prepared.measure(reader, valueRange: valueRange, bins: bins,
                                         allFinite: profile.map { $0.stats.finiteCount == $0.stats.count } ?? false,
-                                        profileColumns: profile == nil ? cols : nil, threads: threads,
+                                        profileColumns: profile == nil ? cols : nil, keep: kept, threads: threads,
                                         cancellation: cancellation, progress: progress)
         let finalProfile = profile ?? pass.profile!
         let stats = finalProfile.stats
@@ -78,7 +79,7 @@ public enum Analyzer {
         let (nh, eh, vh) = try prepared.histograms(reader, normalized: Histogram.empty(lower: lo, upper: hi, bins: bins),
                                                    error: Histogram.empty(lower: -m, upper: m, bins: bins),
                                                    values: valuesInPassC ? nil : valueHist, finiteChunks: pass.finiteChunks,
-                                                   threads: threads, cancellation: cancellation, progress: progress)
+                                                   reuse: kept, threads: threads, cancellation: cancellation, progress: progress)
         return Analysis(tensorName: info.name, shape: info.shape, sourceDType: info.dtype, config: config,
                         grouping: grouping, codebook: prepared.codebook, stats: stats, metrics: metrics,
                         valueHistogram: vh ?? valueHist, normalizedHistogram: nh, errorHistogram: eh,
@@ -109,7 +110,7 @@ public enum Analyzer {
             p = try TensorProfile.compute(reader, plan: plan.isSample ? plan : nil, threads: threads, cancellation: cancellation, progress: nil)
         }
         let prepared = try config.dtype.entry.engine.prepare(reader, config, p, plan, threads, cancellation)
-        let pass = try prepared.measure(reader, valueRange: nil, bins: 1, allFinite: false, profileColumns: nil, threads: threads,
+        let pass = try prepared.measure(reader, valueRange: nil, bins: 1, allFinite: false, profileColumns: nil, keep: nil, threads: threads,
                                         cancellation: cancellation, progress: progress)
         let usage = config.dtype.hasCodes ? Array(pass.usage.prefix(prepared.codebook.codeCount)) : pass.usage
         let bits = prepared.storedBits

@@ -29,11 +29,11 @@ protocol PreparedFormat: Sendable {
     /// normalised values, and the value histogram when `valueRange` is given); without a profile
     /// (`profileColumns` set), profile the tensor in the same pass.
     func measure(_ reader: any TensorReader, valueRange: (Float, Float)?, bins: Int, allFinite: Bool, profileColumns: Int?,
-                 threads: Int, cancellation: Cancellation, progress: Progress?) throws -> MeasurePass
+                 keep: DecodedChunks?, threads: Int, cancellation: Cancellation, progress: Progress?) throws -> MeasurePass
     /// Pass D: quantize again and count the normalised and error histograms over the ranges pass C found,
     /// and the value histogram when pass C could not (it had no range yet).
     func histograms(_ reader: any TensorReader, normalized: Histogram, error: Histogram, values: Histogram?, finiteChunks: [Bool],
-                    threads: Int, cancellation: Cancellation, progress: Progress?) throws -> (Histogram, Histogram, Histogram?)
+                    reuse: DecodedChunks?, threads: Int, cancellation: Cancellation, progress: Progress?) throws -> (Histogram, Histogram, Histogram?)
     /// Every code, decoded value and block scale in memory: for small tensors (tests, `quantize`).
     func materialize(_ reader: any TensorReader, threads: Int) throws -> QuantizedTensor
     /// One block laid open.
@@ -136,8 +136,12 @@ struct Prepared<F: QuantFormat>: PreparedFormat {
     /// Reads, encodes and visits every chunk of the plan on every core: `visitor` (one per worker) sees
     /// each chunk's values before its blocks are encoded, then every encoded block. Codes and decoded
     /// values go to the worker's chunk buffers, or straight into `output` (whole-tensor arrays).
+    /// With `keep` (pass C), each chunk's decoded values and scales are kept while its budget lasts;
+    /// with `reuse` (pass D), a kept chunk is visited from them without encoding it again (its codes
+    /// and statistics are then not given: the visitor must not need them).
     func encodeChunks<V: ChunkVisitor>(_ reader: any TensorReader, threads: Int, cancellation: Cancellation, progress: Progress?,
                                        output: (codes: UnsafeMutablePointer<UInt8>, decoded: UnsafeMutablePointer<Float>)? = nil,
+                                       keep: DecodedChunks? = nil, reuse: DecodedChunks? = nil,
                                        makeVisitor: @escaping @Sendable () -> V) throws -> [V] {
         let plan = self.plan
         let chunks = plan.chunks
@@ -149,12 +153,26 @@ struct Prepared<F: QuantFormat>: PreparedFormat {
             let buf = w.buffers
             let x = buf.load(reader, range)
             w.state.begin(item: item, range: range, x: x)
+            if let slot = reuse?.slot(item) {
+                var k = 0
+                let decoded = UnsafePointer(slot.decoded)
+                plan.forEachBlock(in: range) { b, off, count, stride in
+                    w.state.visit(EncodedBlock(x: x, codes: UnsafePointer(buf.codes), decoded: decoded, chunkStart: range.lowerBound,
+                                               block: b, offset: off, count: count, stride: stride,
+                                               statistic: BlockStatistic(minimum: 0, maximum: 0), side: slot.sides[k]))
+                    k += 1
+                }
+                w.state.end(item: item)
+                return
+            }
+            let slot = keep?.reserve(item, count: range.count)
             let codes = out.value.map { $0.codes + range.lowerBound } ?? buf.codes
-            let decoded = out.value.map { $0.decoded + range.lowerBound } ?? buf.decoded
+            let decoded = slot?.decoded ?? out.value.map { $0.decoded + range.lowerBound } ?? buf.decoded
             plan.forEachBlock(in: range) { b, off, count, stride in
                 let st = statistic(b, x + off, count, stride)
                 let side = codec.encode(x + off, count: count, stride: stride, statistic: st,
                                         codes: codes + off, decoded: decoded + off)
+                slot?.sides.append(side)
                 w.state.visit(EncodedBlock(x: x, codes: UnsafePointer(codes), decoded: UnsafePointer(decoded), chunkStart: range.lowerBound,
                                            block: b, offset: off, count: count, stride: stride, statistic: st, side: side))
             }
@@ -164,7 +182,7 @@ struct Prepared<F: QuantFormat>: PreparedFormat {
     }
 
     func measure(_ reader: any TensorReader, valueRange: (Float, Float)?, bins: Int, allFinite: Bool, profileColumns: Int?,
-                 threads: Int, cancellation: Cancellation, progress: Progress?) throws -> MeasurePass {
+                 keep: DecodedChunks?, threads: Int, cancellation: Cancellation, progress: Progress?) throws -> MeasurePass {
         let hasCodes = format.traits.hasCodes
         let slots = hasCodes ? 256 : 65536
         let valueBins = valueRange == nil ? 0 : bins
@@ -174,7 +192,7 @@ struct Prepared<F: QuantFormat>: PreparedFormat {
         let vLower = Float(hist.lower)
         let vMult = Float(Double(hist.counts.count) / (hist.upper - hist.lower))
         let codec = self.codec
-        let states = try encodeChunks(reader, threads: threads, cancellation: cancellation, progress: progress) {
+        let states = try encodeChunks(reader, threads: threads, cancellation: cancellation, progress: progress, keep: keep) {
             MeasureVisitor(codec: codec, acc: FusedAccumulator(codes: slots, bins: valueBins, jointCodes: joint),
                            lower: vLower, mult: vMult, allFinite: allFinite, hasCodes: hasCodes,
                            profile: profileColumns.map { ProfileAccumulator(cols: $0) })
@@ -204,13 +222,13 @@ struct Prepared<F: QuantFormat>: PreparedFormat {
     }
 
     func histograms(_ reader: any TensorReader, normalized: Histogram, error: Histogram, values: Histogram?, finiteChunks: [Bool],
-                    threads: Int, cancellation: Cancellation, progress: Progress?) throws -> (Histogram, Histogram, Histogram?) {
+                    reuse: DecodedChunks?, threads: Int, cancellation: Cancellation, progress: Progress?) throws -> (Histogram, Histogram, Histogram?) {
         let bins = normalized.counts.count, eb = error.counts.count
         let nLo = normalized.lower, nHi = normalized.upper, eLo = error.lower, eHi = error.upper
         let jointOK = bins * eb <= 8192
         let vRange = values.map { ($0.lower, $0.upper, $0.counts.count) }
         let finite = UncheckedBox(finiteChunks)
-        let states = try encodeChunks(reader, threads: threads, cancellation: cancellation, progress: progress) {
+        let states = try encodeChunks(reader, threads: threads, cancellation: cancellation, progress: progress, reuse: reuse) {
             let n = BinCounter(lower: nLo, upper: nHi, bins: bins), e = BinCounter(lower: eLo, upper: eHi, bins: eb)
             return HistogramVisitor(n: n, e: e, joint: jointOK ? JointCounter(normalized: n, error: e) : nil,
                                     v: vRange.map { BinCounter(lower: $0.0, upper: $0.1, bins: $0.2) }, finiteChunks: finite)
@@ -240,8 +258,9 @@ struct Prepared<F: QuantFormat>: PreparedFormat {
         let g = grouping
         let n = g.count, blocks = g.blockCount
         let traits = format.traits
-        var codes = [UInt8](repeating: 0, count: n)
-        var deq = [Float](repeating: 0, count: n)
+        // Every element is written by the codecs: the two large arrays skip zero-filling.
+        var codes = [UInt8](unsafeUninitializedCapacity: n) { _, c in c = n }
+        var deq = [Float](unsafeUninitializedCapacity: n) { _, c in c = n }
         var side = [BlockSide](repeating: BlockSide(scale: 1), count: blocks)
         var stats = BlockStatistics(absmax: [Float](repeating: 0, count: blocks), minimum: [Float](repeating: 0, count: blocks),
                                     maximum: [Float](repeating: 0, count: blocks))

@@ -11,6 +11,16 @@ public struct TensorProfile: Sendable {
     /// absmax of every column (last-axis index) over the finite values.
     public var columnAbsmax: [Float]
 
+    public init(stats: TensorStats, columnAbsmax: [Float]) {
+        self.stats = stats
+        self.columnAbsmax = columnAbsmax
+    }
+
+    /// The profile an analysis was made with (its statistics and column absmax).
+    public init(of analysis: Analysis) {
+        self.init(stats: analysis.stats, columnAbsmax: analysis.outliers.columnAbsmax)
+    }
+
     /// Outlier columns under a rule, from the stored column absmax.
     public func outliers(threshold: Float, k: Float) -> OutlierColumns {
         OutlierColumns(columnAbsmax: columnAbsmax, threshold: threshold, k: k)
