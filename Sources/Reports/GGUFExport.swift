@@ -1,5 +1,6 @@
 import Foundation
 import QuantCore
+import Synchronization
 import TensorCore
 import TensorIO
 
@@ -73,6 +74,10 @@ public enum GGUFExport {
 }
 
 /// A chunk's bytes, filled by one worker and read after all have finished.
-private final class ByteBox: @unchecked Sendable {
-    var bytes: [UInt8] = []
+private final class ByteBox: Sendable {
+    private let stored = Mutex<[UInt8]>([])
+    var bytes: [UInt8] {
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
+    }
 }

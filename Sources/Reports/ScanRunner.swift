@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import QuantCore
 import TensorCore
 import TensorIO
@@ -93,9 +94,8 @@ final class Flag: Sendable {
 }
 
 /// A value one thread hands another.
-final class ResultSlot<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: T?
-    func set(_ v: T) { lock.lock(); value = v; lock.unlock() }
-    func get() -> T? { lock.lock(); defer { lock.unlock() }; return value }
+final class ResultSlot<T: Sendable>: Sendable {
+    private let value = Mutex<T?>(nil)
+    func set(_ v: T) { value.withLock { $0 = v } }
+    func get() -> T? { value.withLock { $0 } }
 }

@@ -3,7 +3,7 @@ import Synchronization
 /// The decoded values and block scales of the first pass's chunks, kept for the second pass up to a
 /// fixed budget, so that a tensor of up to `budget` values is encoded once instead of twice; the
 /// chunks past the budget are encoded again. The budget bounds the memory whatever the tensor's size.
-final class DecodedChunks: @unchecked Sendable {
+final class DecodedChunks: Sendable {
     /// One chunk's decoded values (chunk order) and the scale of each block part, in visiting order.
     /// Written by the one worker that encodes its chunk in pass C, read by one worker in pass D.
     final class Slot: @unchecked Sendable {
