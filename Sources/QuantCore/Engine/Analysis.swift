@@ -53,12 +53,12 @@ public struct AnalysisOptions: Sendable, Hashable {
     /// enough for the buffers to stay in cache. Results do not depend on it.
     public var chunkValues: Int
     /// Up to this many values, the first pass keeps what it decoded for the second, which then need
-    /// not encode them again (4 bytes a value: 128 MiB at the default); past it, chunks are encoded
+    /// not encode them again (4 bytes a value: 64 MiB at the default); past it, chunks are encoded
     /// twice. It bounds the analysis' memory whatever the tensor's size.
     public var reuseValues: Int
 
     public init(bins: Int = 64, outlierThreshold: Float = 6, outlierK: Float = 6,
-                threads: Int = Parallel.defaultThreads, chunkValues: Int = 1 << 16, reuseValues: Int = 32 << 20) {
+                threads: Int = Parallel.defaultThreads, chunkValues: Int = 1 << 16, reuseValues: Int = 16 << 20) {
         self.bins = bins
         self.outlierThreshold = outlierThreshold
         self.outlierK = outlierK
