@@ -19,7 +19,9 @@ enum IsolationView {
         let tableWidth = min(64, max(44, area.width / 2))
         let (left, plotArea) = area.splitLeft(min(tableWidth, area.width))
         let (magArea, errArea) = left.splitTop(left.height / 2)
-        table(s, r.byMagnitude, title: "kept by magnitude |x|", &buf, magArea)
+        // A large tensor's curves come from evenly spread rows of it: say so in the titles.
+        let sampled = r.sampledFrom.map { " · rows sampled from \(NumberFormat.shape($0, ascii: s.glyphs == .ascii))" } ?? ""
+        table(s, r.byMagnitude, title: "kept by magnitude |x|" + sampled, &buf, magArea)
         table(s, r.byError, title: "kept by quantization error (SpQR stand-in)", &buf, errArea)
 
         let inner = WorkbenchView.panel("SQNR dB against bits per parameter", focused: false, theme)
