@@ -32,7 +32,7 @@ public struct ListRenderer: Sendable {
             for t in f.tensors { types[t.dtype, default: 0] += 1 }
             let summary = types.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
             lines.append("  GGUF v\(m["gguf.version"] ?? "?"), architecture \(m["general.architecture"] ?? "unknown")"
-                         + (m["general.name"].map { ", name \($0)" } ?? "") + (m["general.file_type"].map { ", file type \($0)" } ?? ""))
+                         + (m["general.name"].map { ", name \($0)" } ?? "") + (m["general.file_type"].map { ", file type \($0)" + (Int($0).flatMap(GGUFFileType.name).map { " (\($0))" } ?? "") } ?? ""))
             lines.append("  tensor types: \(summary)")
         }
         for t in f.tensors {

@@ -110,6 +110,21 @@ struct GGUFWriterTests {
         #expect(try TensorFile.open(path).load("b").values.allSatisfy { abs($0 - 0.5) < 1e-3 })
     }
 
+    /// `general.file_type` reads back as its number, and llama.cpp's name for it is the one the Hub
+    /// puts in file names (what `list` shows beside the number).
+    @Test func fileTypeNamesFollowLlamaCpp() throws {
+        let path = Self.tempPath("ftype.gguf")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let a = GGUFTensorSpec(name: "a", shape: [32], type: .q8_0)
+        try GGUFWriter.write(to: path, metadata: [("general.architecture", .string("llama")), ("general.file_type", .uint32(15))],
+                             tensors: [(spec: a, bytes: GGMLType.q8_0.quantize([Float](repeating: 1, count: 32)))], force: false)
+        let stored = try TensorFile.open(path).metadata["general.file_type"]
+        let value = try #require(stored.flatMap { Int($0) })
+        #expect(GGUFFileType.name(value) == "Q4_K_M")
+        #expect(GGUFFileType.name(2) == "Q4_0" && GGUFFileType.name(30) == "IQ4_XS" && GGUFFileType.name(38) == "MXFP4_MOE")
+        #expect(GGUFFileType.name(4) == nil, "4 (Q4_1 with F16 output) was removed from llama.cpp")
+    }
+
     @Test func refusals() throws {
         let path = Self.tempPath("refused.gguf")
         defer { try? FileManager.default.removeItem(atPath: path) }
