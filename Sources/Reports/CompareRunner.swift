@@ -83,24 +83,13 @@ public struct CompareRunner: Sendable {
                 out.mismatched.append(CompareMismatch(name: o.name, quantizedName: q.name, originalShape: o.shape,
                                                       quantizedShape: q.shape, reason: reason))
             }
-            if let problem = p.problem { mismatch(problem); continue }
-            guard o.shape == q.shape else {
-                mismatch("shape \(NumberFormat.shape(o.shape)) in the original, \(NumberFormat.shape(q.shape)) in the quantized file")
-                continue
-            }
+            if let obstacle = p.obstacle { mismatch(obstacle); continue }
             guard o.isFloatConvertible else { out.skipped.append((o.name, "dtype \(o.dtype) in the original is not numeric")); continue }
             guard q.isFloatConvertible else { out.skipped.append((o.name, "dtype \(q.dtype) in the quantized file is not numeric")); continue }
             guard o.count > 0 else { out.skipped.append((o.name, "empty")); continue }
-            var originalReader = try original.reader(o.name)
-            var quantizedReader = try quantized.reader(q.name)
-            if let u = p.unpermute {
-                let side = u.quantizedSide ? quantizedReader : originalReader
-                guard let order = LlamaCppNames.rowOrder(rows: o.shape.first ?? 1, heads: u.heads),
-                      let permuted = RowPermutedReader(side, sourceRow: order) else {
-                    mismatch("\(o.shape.first ?? 1) rows do not split into \(u.heads) heads of an even number of rows, so llama.cpp's Q/K row permutation cannot be undone")
-                    continue
-                }
-                if u.quantizedSide { quantizedReader = permuted } else { originalReader = permuted }
+            guard let (originalReader, quantizedReader) = try p.alignedReaders(original: original, quantized: quantized) else {
+                mismatch("\(o.shape.first ?? 1) rows do not split into \(p.unpermute?.heads ?? 0) heads of an even number of rows, so llama.cpp's Q/K row permutation cannot be undone")
+                continue
             }
             let progress = Progress()
             let finished = Flag()

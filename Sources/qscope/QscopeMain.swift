@@ -46,6 +46,7 @@ enum QscopeMain {
         case let e as Int8DecompositionError: (e.description, 2)
         case let e as StudyError: (e.description, 2)
         case let e as ComparisonError: (e.description, 65)
+        case let e as StoredAnalysisError: (e.description, 2)
         case let e as GGUFExport.Failure: (e.description, 2)
         case let e as TensorWriteError: (e.description, 1)
         default: nil

@@ -144,3 +144,59 @@ struct CompareCommandTests {
         #expect(usage.status == 2)
     }
 }
+
+/// `qscope report --stored [--original FILE]`: a GGUF tensor's own quantization, read from its blocks.
+@Suite("report --stored")
+struct StoredReportTests {
+    let folder = CompareCommandTests.folder
+
+    @Test func storedQ4_0AgainstItsOriginalHasCompareFigures() throws {
+        let json = try CLI.json(["report", folder.appendingPathComponent("llama_q4_0.gguf").path, "--tensor", "blk.1.attn_k.weight",
+                                 "--stored", "--original", folder.appendingPathComponent("llama_hf").path, "--format", "json"])
+        let config = try #require(json["config"] as? [String: Any])
+        #expect(config["dtype"] as? String == "Q4_0" && config["block"] as? Int == 32 && config["double_quant"] as? Bool == false)
+        let stored = try #require(json["stored"] as? [String: Any])
+        #expect(stored["type"] as? String == "Q4_0" && stored["scale_group"] as? Int == 32 && stored["codes"] as? String == "scalar")
+        #expect(stored["code_count"] as? Int == 16 && stored["lattice_group"] is NSNull)
+        #expect(stored["levels"] as? [Double] == (-8...7).map(Double.init))
+        #expect((stored["original"] as? String)?.hasSuffix("model.safetensors ▸ model.layers.1.self_attn.k_proj.weight") == true)
+        // The K projection's rows were permuted by the converter: the original is read in the file's order,
+        // and the figures are compare's (NumPy's).
+        let e = try #require(try CompareCommandTests.expected()["llama_q4_0.gguf"]?["tensors"] as? [[String: Any]])
+        let want = try #require(e.first { $0["quantized"] as? String == "blk.1.attn_k.weight" })
+        let m = try #require(json["metrics"] as? [String: Any])
+        for key in ["sqnr_db", "mse", "max_abs_err", "cosine", "rel_fro_err", "bits_per_param"] {
+            let a = try #require(m[key] as? Double), b = try #require(want[key] as? Double)
+            #expect(abs(a - b) <= 1e-9 * abs(b), "\(key): \(a) vs \(b)")
+        }
+        #expect((json["code_usage"] as? [Int])?.reduce(0, +) == 2048)
+    }
+
+    @Test func latticeTypeWithoutOriginal() throws {
+        let json = try CLI.json(["report", "Tests/Fixtures/gguf/all_types.gguf", "--tensor", "t_IQ3_XXS", "--stored", "--format", "json"])
+        let stored = try #require(json["stored"] as? [String: Any])
+        #expect(stored["codes"] as? String == "lattice" && stored["code_count"] as? Int == 256 && stored["lattice_group"] as? Int == 4)
+        #expect(stored["original"] is NSNull)
+        #expect((json["metrics"] as? [String: Any])?["sqnr_db"] is NSNull)
+        #expect((json["metrics"] as? [String: Any])?["codes_used"] as? Int == 256)
+        #expect((json["code_usage"] as? [Int])?.count == 256)
+        let text = try CLI.run(["report", "Tests/Fixtures/gguf/all_types.gguf", "--tensor", "t_IQ3_XXS", "--stored"])
+        #expect(text.status == 0 && text.stdout.contains("stored   IQ3_XXS · blocks of 256, a scale per 32 · a lattice of 256 grid points of 4 values"))
+    }
+
+    @Test func refusals() throws {
+        let f32 = try CLI.run(["report", "samples/minilm-l6.gguf", "--tensor", "encoder.layer.0.attention.self.query.weight", "--stored"])
+        #expect(f32.status == 2 && f32.stderr.contains("stored as F16, not in quantized ggml blocks"), "\(f32.stderr)")
+        let noStored = try CLI.run(["report", "samples/minilm-l6.gguf", "--tensor", "encoder.layer.0.output.dense.weight",
+                                    "--original", "samples/minilm-l6.safetensors"])
+        #expect(noStored.status == 2)
+        let withDtype = try CLI.run(["report", "samples/minilm-l6.gguf", "--tensor", "encoder.layer.0.output.dense.weight", "--stored", "--dtype", "nf4"])
+        #expect(withDtype.status == 2)
+        let unmatched = try CLI.run(["report", "Tests/Fixtures/gguf/all_types.gguf", "--tensor", "t_Q4_0", "--stored",
+                                     "--original", "samples/minilm-l6.safetensors"])
+        #expect(unmatched.status == 2 && unmatched.stderr.contains("has no tensor that matches it"), "\(unmatched.stderr)")
+        let ok = try CLI.run(["report", "samples/minilm-l6.gguf", "--tensor", "encoder.layer.0.output.dense.weight", "--stored",
+                              "--original", "samples/minilm-l6.safetensors"])
+        #expect(ok.status == 0 && ok.stdout.contains("SQNR        44.14 dB"), "\(ok.stdout)")
+    }
+}
