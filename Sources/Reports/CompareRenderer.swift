@@ -101,7 +101,7 @@ public struct CompareRenderer: Sendable {
     func text() -> String {
         let specs = Self.tableSpecs
         let rows = outcome.rows
-        let nameWidth = min(max(rows.map(\.name.count).max() ?? 6, 6), 48)
+        let nameWidth = min(max(rows.map(\.name.count).max() ?? 6, 6), 56)
         let renamed = rows.contains { $0.quantizedName != $0.name }
         let qWidth = renamed ? min(max(rows.map { $0.quantizedName.count + ($0.unpermutedHeads != nil ? 1 : 0) }.max() ?? 12, 12), 32) : 0
         let dtypeWidth = max(rows.map(\.quantizedDType.count).max() ?? 5, 5)
