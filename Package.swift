@@ -12,11 +12,15 @@ let engineFlags: [SwiftSetting] = ProcessInfo.processInfo.environment["QSCOPE_PO
 let engineFlags: [SwiftSetting] = []
 #endif
 
+/// The forward pass is optimised in debug builds too: its matrix product is a SIMD kernel that an
+/// unoptimised build runs a hundred times slower, which would stretch `swift test` by minutes.
+let inferenceFlags: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 /// qscope: a terminal workbench for looking at quantization.
 ///
 /// Import directions (docs/ARCHITECTURE.md):
 /// CNcurses → Terminal → Workbench → qscope; TensorIO → QuantCore → TUI → Workbench;
-/// TensorIO → Workbench. Only `Terminal` imports `CNcurses`.
+/// TensorIO → Workbench; TensorCore, TensorIO, QuantCore → Inference → Reports, qscope. Only `Terminal` imports `CNcurses`.
 let package = Package(
     name: "qscope",
     platforms: [.macOS(.v15)],
@@ -35,12 +39,13 @@ let package = Package(
         .target(name: "QuantCore", dependencies: ["TensorCore"], swiftSettings: engineFlags),
         .target(name: "TUI", dependencies: ["TensorCore", .product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "Terminal", dependencies: ["CNcurses", "TUI"]),
-        .target(name: "Reports", dependencies: ["QuantCore", "TensorCore", "TensorIO", "TUI"]),
+        .target(name: "Inference", dependencies: ["TensorCore", "TensorIO", "QuantCore"], swiftSettings: engineFlags + inferenceFlags),
+        .target(name: "Reports", dependencies: ["QuantCore", "TensorCore", "TensorIO", "TUI", "Inference"]),
         .target(name: "Workbench", dependencies: ["QuantCore", "Reports", "TensorCore", "TensorIO", "TUI", "Terminal"]),
         .executableTarget(
             name: "qscope",
             dependencies: [
-                "Workbench", "Reports", "QuantCore", "TensorCore", "TensorIO", "TUI", "Terminal",
+                "Workbench", "Reports", "QuantCore", "TensorCore", "TensorIO", "TUI", "Terminal", "Inference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -50,5 +55,6 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "QuantCore", "TensorCore", "TensorIO"]),
         .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "Reports", "QuantCore", "TensorCore", "TensorIO", "TUI", "Terminal"], exclude: ["Snapshots"]),
         .testTarget(name: "qscopeTests", dependencies: ["QuantCore", "TensorCore", "TensorIO"]),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "QuantCore", "TensorCore", "TensorIO"]),
     ]
 )

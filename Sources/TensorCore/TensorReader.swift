@@ -12,6 +12,15 @@ public protocol TensorReader: Sendable {
     var granularity: Int { get }
     /// Converts the values at flat indices `range` into `out` (`out.count == range.count`).
     func read(_ range: Range<Int>, into out: UnsafeMutableBufferPointer<Float>)
+
+    /// The values at `range` where they already lie as float32 (a little-endian, aligned float32 tensor
+    /// in a memory map), so that a pass reads them in place instead of copying them; nil otherwise.
+    /// The pointer stays valid while the reader lives.
+    func floats(_ range: Range<Int>) -> UnsafePointer<Float>?
+}
+
+extension TensorReader {
+    public func floats(_ range: Range<Int>) -> UnsafePointer<Float>? { nil }
 }
 
 extension TensorReader {

@@ -70,6 +70,12 @@ final class MappedFile: @unchecked Sendable {
         return try body(UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count))
     }
 
+    /// The address of byte `offset` (inside the file), valid while this object lives; nil for an empty file.
+    func address(_ offset: Int) -> UnsafeRawPointer? {
+        precondition(offset >= 0 && offset <= size)
+        return base.map { $0 + offset }
+    }
+
     /// A copy of the bytes `range`, or a truncation error naming what was expected there.
     func bytes(_ range: Range<Int>, what: String) throws(TensorFileError) -> [UInt8] {
         guard range.lowerBound >= 0, range.upperBound <= size, range.lowerBound <= range.upperBound else {

@@ -12,6 +12,15 @@ struct MappedTensorReader: TensorReader {
 
     var granularity: Int { location.ggml?.blockLayout.elements ?? 1 }
 
+    func floats(_ range: Range<Int>) -> UnsafePointer<Float>? {
+        guard location.storage == .float32, !location.bigEndian, location.ggml == nil,
+              !(location.fortranOrder && info.shape.count > 1), !range.isEmpty,
+              range.lowerBound >= 0, range.upperBound <= info.count,
+              let p = file.address(location.range.lowerBound + range.lowerBound * 4),
+              Int(bitPattern: p) % MemoryLayout<Float>.alignment == 0 else { return nil }
+        return p.assumingMemoryBound(to: Float.self)
+    }
+
     func read(_ range: Range<Int>, into out: UnsafeMutableBufferPointer<Float>) {
         precondition(range.count == out.count && range.lowerBound >= 0 && range.upperBound <= info.count)
         guard !range.isEmpty, let dst = out.baseAddress else { return }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Inference
 import Reports
 import TUI
 import QuantCore
@@ -49,6 +50,7 @@ enum QscopeMain {
         case let e as StoredAnalysisError: (e.description, 2)
         case let e as GGUFExport.Failure: (e.description, 2)
         case let e as TensorWriteError: (e.description, 1)
+        case let e as InferenceError: (e.description, e.exitCode)
         default: nil
         }
     }
@@ -82,7 +84,7 @@ struct Qscope: ParsableCommand {
         Exit codes: 0 success, 1 runtime failure, 2 usage error, 65 malformed or unsupported input file.
         """,
         subcommands: [Open.self, List.self, Report.self, Sweep.self, Scan.self, Compare.self, Quantize.self, Dequantize.self, Synth.self, Inspect.self, Int8Command.self,
-                      Isolate.self, Explain.self, Bench.self],
+                      Isolate.self, Explain.self, Bench.self, Embed.self, Eval.self, SensitivityCommand.self, Allocate.self],
         defaultSubcommand: Open.self
     )
 }

@@ -38,24 +38,31 @@ public enum Analyzer {
         let grouping = Grouping(count: info.count, rows: rows, cols: cols, block: config.block)
         let plan = ChunkPlan(grouping: grouping, granularity: reader.granularity, sampleValues: sampleValues,
                              targetLength: options.chunkValues)
-        let profile = try plan.isSample || given == nil
-            ? TensorProfile.compute(reader, plan: plan.isSample ? plan : nil, threads: threads, cancellation: cancellation, progress: progress)
-            : given!
-        let stats = profile.stats
-        let prepared = try config.dtype.entry.engine.prepare(reader, config, profile, plan, threads, cancellation)
+        // Without a profile of the plan's values, the first pass makes one while it quantizes — unless the
+        // format needs the tensor's absmax before its first block (NVFP4), which takes a pass of its own.
+        var profile: TensorProfile? = plan.isSample ? nil : given
+        if profile == nil && config.dtype.traits.needsTensorAbsmax {
+            profile = try TensorProfile.compute(reader, plan: plan.isSample ? plan : nil, threads: threads, cancellation: cancellation,
+                                                progress: progress)
+        }
+        let prepared = try config.dtype.entry.engine.prepare(reader, config, profile ?? .empty, plan, threads, cancellation)
         let bins = Swift.max(1, options.bins)
-        let allFinite = stats.finiteCount == stats.count
-        let valueHist = Histogram.empty(lower: stats.min, upper: stats.max, bins: bins)
-        let pass = try prepared.measure(reader, valueRange: (Float(valueHist.lower), Float(valueHist.upper)), bins: bins,
-                                        allFinite: allFinite, threads: threads, cancellation: cancellation, progress: progress)
+        let valueRange = profile.map { p -> (Float, Float) in
+            let h = Histogram.empty(lower: p.stats.min, upper: p.stats.max, bins: bins)
+            return (Float(h.lower), Float(h.upper))
+        }
+        let pass = try prepared.measure(reader, valueRange: valueRange, bins: bins,
+                                        allFinite: profile.map { $0.stats.finiteCount == $0.stats.count } ?? false,
+                                        profileColumns: profile == nil ? cols : nil, threads: threads,
+                                        cancellation: cancellation, progress: progress)
+        let finalProfile = profile ?? pass.profile!
+        let stats = finalProfile.stats
         let hasCodes = config.dtype.hasCodes
         let usage = hasCodes ? Array(pass.usage.prefix(prepared.codebook.codeCount)) : pass.usage
         let bits = prepared.storedBits
         let metrics = ErrorMetrics(sums: pass.sums, excluded: pass.excluded,
                                    bitsPerParam: info.count == 0 ? 0 : Double(bits) / Double(info.count),
                                    bytes: (bits + 7) / 8, usage: usage)
-        var vh = valueHist
-        vh.counts = pass.values
 
         // The normalised histogram spans the code levels, widened to the normalised values' own range where
         // a shared scale clips (MX) or the values pass the extreme levels (−1 below the dynamic map's codes).
@@ -65,16 +72,26 @@ public enum Analyzer {
             lo = Swift.min(lo, Double(pass.normalizedLow)); hi = Swift.max(hi, Double(pass.normalizedHigh))
         }
         let m = metrics.maxAbsErr.isFinite ? metrics.maxAbsErr : 0
-        let (nh, eh) = try prepared.histograms(reader, normalized: Histogram.empty(lower: lo, upper: hi, bins: bins),
-                                               error: Histogram.empty(lower: -m, upper: m, bins: bins), allFinite: allFinite,
-                                               threads: threads, cancellation: cancellation, progress: progress)
+        var valueHist = Histogram.empty(lower: stats.min, upper: stats.max, bins: bins)
+        let valuesInPassC = valueRange != nil
+        if valuesInPassC { valueHist.counts = pass.values }
+        let (nh, eh, vh) = try prepared.histograms(reader, normalized: Histogram.empty(lower: lo, upper: hi, bins: bins),
+                                                   error: Histogram.empty(lower: -m, upper: m, bins: bins),
+                                                   values: valuesInPassC ? nil : valueHist, finiteChunks: pass.finiteChunks,
+                                                   threads: threads, cancellation: cancellation, progress: progress)
         return Analysis(tensorName: info.name, shape: info.shape, sourceDType: info.dtype, config: config,
                         grouping: grouping, codebook: prepared.codebook, stats: stats, metrics: metrics,
-                        valueHistogram: vh, normalizedHistogram: nh, errorHistogram: eh,
+                        valueHistogram: vh ?? valueHist, normalizedHistogram: nh, errorHistogram: eh,
                         codeUsage: hasCodes ? usage : [],
-                        outliers: profile.outliers(threshold: options.outlierThreshold, k: options.outlierK),
+                        outliers: finalProfile.outliers(threshold: options.outlierThreshold, k: options.outlierK),
                         peakBlock: Swift.max(0, pass.peak.block), peakBlockScale: pass.peak.side.scale, peakBlockZero: pass.peak.side.zero,
                         coverage: plan.isSample ? plan.coveredValues : nil)
+    }
+
+    /// The tensor's profile, read from `reader` (the workbench keeps it per tensor).
+    public static func profile(_ reader: any TensorReader, threads: Int = Parallel.defaultThreads,
+                               cancellation: Cancellation = .never, progress: Progress? = nil) throws -> TensorProfile {
+        try TensorProfile.compute(reader, threads: threads, cancellation: cancellation, progress: progress)
     }
 
     /// The error metrics alone (a sweep row): one pass, no histograms.
@@ -92,7 +109,7 @@ public enum Analyzer {
             p = try TensorProfile.compute(reader, plan: plan.isSample ? plan : nil, threads: threads, cancellation: cancellation, progress: nil)
         }
         let prepared = try config.dtype.entry.engine.prepare(reader, config, p, plan, threads, cancellation)
-        let pass = try prepared.measure(reader, valueRange: nil, bins: 1, allFinite: false, threads: threads,
+        let pass = try prepared.measure(reader, valueRange: nil, bins: 1, allFinite: false, profileColumns: nil, threads: threads,
                                         cancellation: cancellation, progress: progress)
         let usage = config.dtype.hasCodes ? Array(pass.usage.prefix(prepared.codebook.codeCount)) : pass.usage
         let bits = prepared.storedBits

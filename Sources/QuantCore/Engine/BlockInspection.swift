@@ -210,9 +210,9 @@ public struct BlockInspector: Sendable {
         let states = try Parallel.dynamic(count: chunks.count, threads: threads, cancellation: cancellation,
                                           makeState: { LargestState(buffer: ChunkBuffers(capacity: plan.length)) }) { s, item in
             let range = plan.range(chunks[item])
-            s.buffer.read(reader, range)
+            let x = s.buffer.load(reader, range)
             for i in 0..<range.count {
-                let v = s.buffer.x[i]
+                let v = x[i]
                 let a = abs(v)
                 if v.isFinite && (a > s.m || (a == s.m && range.lowerBound + i < s.at)) { s.m = a; s.at = range.lowerBound + i }
             }

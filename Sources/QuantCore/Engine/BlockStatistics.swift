@@ -79,8 +79,7 @@ public struct BlockStatistics: Sendable {
                           buffer: ChunkBuffers(capacity: plan.length))
                 }) { s, item in
                     let range = plan.range(chunks[item])
-                    s.buffer.read(reader, range)
-                    let x = s.buffer.x
+                    let x = s.buffer.load(reader, range)
                     var local: [Float] = []
                     var firstBlock = -1
                     plan.forEachBlock(in: range) { b, off, count, stride in
@@ -159,11 +158,11 @@ public struct BlockStatistics: Sendable {
         let states = try Parallel.dynamic(count: chunks.count, threads: threads, cancellation: cancellation,
                                           makeState: { StatisticsState(minimum: [], maximum: [], buffer: ChunkBuffers(capacity: plan.length)) }) { s, item in
             let range = plan.range(chunks[item])
-            s.buffer.read(reader, range)
+            let x = s.buffer.load(reader, range)
             var out: [Float] = []
             var i = ((range.lowerBound + step - 1) / step) * step
             while i < range.upperBound {
-                let v = s.buffer.x[i - range.lowerBound]
+                let v = x[i - range.lowerBound]
                 if v.isFinite {
                     let a = absmax[g.blockIndex(ofElement: i)]
                     out.append(a > 0 ? v * (1 / a) : 0)

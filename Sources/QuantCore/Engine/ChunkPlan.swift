@@ -116,8 +116,11 @@ struct ChunkBuffers {
         decoded.deallocate()
     }
 
-    /// Reads `range` of `reader` into `x`.
-    func read(_ reader: any TensorReader, _ range: Range<Int>) {
+    /// The values of `range`: in place when the reader has them as float32 already, else converted
+    /// into `x`.
+    func load(_ reader: any TensorReader, _ range: Range<Int>) -> UnsafePointer<Float> {
+        if let p = reader.floats(range) { return p }
         reader.read(range, into: UnsafeMutableBufferPointer(start: x, count: range.count))
+        return UnsafePointer(x)
     }
 }

@@ -22,7 +22,7 @@ public struct DoubleQuantState: Sendable, Equatable {
         let offset = meanAsTorch(absmax)
         let centred = absmax.map { $0 - offset }
         let grouping = Grouping(count: centred.count, rows: 1, cols: centred.count, block: .elements(nestedBlock))
-        let nearest = NearestLevel(levels: CodeTables.dynamicSigned, tie: .even)
+        let nearest = TableKernels.dynamicSignedNearest
         var codes = [UInt8](repeating: 0, count: centred.count)
         var nested = [Float](repeating: 0, count: grouping.blockCount)
         var decoded = [Float](repeating: 0, count: centred.count)

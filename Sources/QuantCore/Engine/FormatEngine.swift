@@ -25,13 +25,15 @@ protocol PreparedFormat: Sendable {
     var storedBits: Int { get }
     var doubleQuant: DoubleQuantState? { get }
 
-    /// Pass C: quantize every chunk of the plan and measure it (error sums, code usage, value histogram,
-    /// the range of the normalised values).
-    func measure(_ reader: any TensorReader, valueRange: (Float, Float)?, bins: Int, allFinite: Bool, threads: Int,
-                 cancellation: Cancellation, progress: Progress?) throws -> MeasurePass
-    /// Pass D: quantize again and count the normalised and error histograms over the ranges pass C found.
-    func histograms(_ reader: any TensorReader, normalized: Histogram, error: Histogram, allFinite: Bool, threads: Int,
-                    cancellation: Cancellation, progress: Progress?) throws -> (Histogram, Histogram)
+    /// Pass C: quantize every chunk of the plan and measure it (error sums, code usage, the range of the
+    /// normalised values, and the value histogram when `valueRange` is given); without a profile
+    /// (`profileColumns` set), profile the tensor in the same pass.
+    func measure(_ reader: any TensorReader, valueRange: (Float, Float)?, bins: Int, allFinite: Bool, profileColumns: Int?,
+                 threads: Int, cancellation: Cancellation, progress: Progress?) throws -> MeasurePass
+    /// Pass D: quantize again and count the normalised and error histograms over the ranges pass C found,
+    /// and the value histogram when pass C could not (it had no range yet).
+    func histograms(_ reader: any TensorReader, normalized: Histogram, error: Histogram, values: Histogram?, finiteChunks: [Bool],
+                    threads: Int, cancellation: Cancellation, progress: Progress?) throws -> (Histogram, Histogram, Histogram?)
     /// Every code, decoded value and block scale in memory: for small tensors (tests, `quantize`).
     func materialize(_ reader: any TensorReader, threads: Int) throws -> QuantizedTensor
     /// One block laid open.
@@ -52,6 +54,10 @@ struct MeasurePass {
     /// The block with the largest absmax (the first on a tie) and its scale and zero point: where the
     /// raw-domain histogram draws the code levels.
     var peak = PeakBlock()
+    /// The tensor's profile, when the pass made it.
+    var profile: TensorProfile?
+    /// Whether each chunk of the plan (by item) held only finite values.
+    var finiteChunks: [Bool] = []
 }
 
 /// The block with the largest absmax seen so far.
@@ -127,108 +133,89 @@ struct Prepared<F: QuantFormat>: PreparedFormat {
         return st
     }
 
-    /// Runs `body` for every encoded block of every chunk of the plan, with a worker state made by
-    /// `makeState`; `chunkDone` closes each chunk (per-chunk results are kept by chunk, so that float
-    /// sums merge in the same order on every run).
-    func encodeChunks<S>(_ reader: any TensorReader, threads: Int, cancellation: Cancellation, progress: Progress?,
-                         makeState: @escaping @Sendable () -> S,
-                         block body: @escaping (inout S, ChunkBuffers, _ chunkStart: Int, _ block: Int, _ offset: Int, _ count: Int,
-                                                _ stride: Int, BlockStatistic, BlockSide) -> Void,
-                         chunkDone: @escaping (inout S, _ item: Int) -> Void = { _, _ in }) throws -> [S] {
+    /// Reads, encodes and visits every chunk of the plan on every core: `visitor` (one per worker) sees
+    /// each chunk's values before its blocks are encoded, then every encoded block. Codes and decoded
+    /// values go to the worker's chunk buffers, or straight into `output` (whole-tensor arrays).
+    func encodeChunks<V: ChunkVisitor>(_ reader: any TensorReader, threads: Int, cancellation: Cancellation, progress: Progress?,
+                                       output: (codes: UnsafeMutablePointer<UInt8>, decoded: UnsafeMutablePointer<Float>)? = nil,
+                                       makeVisitor: @escaping @Sendable () -> V) throws -> [V] {
         let plan = self.plan
         let chunks = plan.chunks
-        let box = UncheckedBox((body, chunkDone))
+        let out = UncheckedBox(output)
         progress?.add(total: chunks.count)
         let workers = try Parallel.dynamic(count: chunks.count, threads: threads, cancellation: cancellation, progress: progress,
-                                           makeState: { ChunkWorker(state: makeState(), buffers: ChunkBuffers(capacity: plan.length)) }) { w, item in
+                                           makeState: { ChunkWorker(state: makeVisitor(), buffers: ChunkBuffers(capacity: plan.length)) }) { w, item in
             let range = plan.range(chunks[item])
             let buf = w.buffers
-            buf.read(reader, range)
+            let x = buf.load(reader, range)
+            w.state.begin(item: item, range: range, x: x)
+            let codes = out.value.map { $0.codes + range.lowerBound } ?? buf.codes
+            let decoded = out.value.map { $0.decoded + range.lowerBound } ?? buf.decoded
             plan.forEachBlock(in: range) { b, off, count, stride in
-                let x = UnsafePointer(buf.x + off)
-                let st = statistic(b, x, count, stride)
-                let side = codec.encode(x, count: count, stride: stride, statistic: st,
-                                        codes: buf.codes + off, decoded: buf.decoded + off)
-                box.value.0(&w.state, buf, range.lowerBound, b, off, count, stride, st, side)
+                let st = statistic(b, x + off, count, stride)
+                let side = codec.encode(x + off, count: count, stride: stride, statistic: st,
+                                        codes: codes + off, decoded: decoded + off)
+                w.state.visit(EncodedBlock(x: x, codes: UnsafePointer(codes), decoded: UnsafePointer(decoded), chunkStart: range.lowerBound,
+                                           block: b, offset: off, count: count, stride: stride, statistic: st, side: side))
             }
-            box.value.1(&w.state, item)
+            w.state.end(item: item)
         }
         return workers.map { $0.buffers.release(); return $0.state }
     }
 
-    func measure(_ reader: any TensorReader, valueRange: (Float, Float)?, bins: Int, allFinite: Bool, threads: Int,
-                 cancellation: Cancellation, progress: Progress?) throws -> MeasurePass {
+    func measure(_ reader: any TensorReader, valueRange: (Float, Float)?, bins: Int, allFinite: Bool, profileColumns: Int?,
+                 threads: Int, cancellation: Cancellation, progress: Progress?) throws -> MeasurePass {
         let hasCodes = format.traits.hasCodes
         let slots = hasCodes ? 256 : 65536
-        let joint = hasCodes && format.traits.family != .ggml && format.traits.bitsPerCode <= 4 && bins <= 256 ? 16 : 0
+        let valueBins = valueRange == nil ? 0 : bins
+        let joint = hasCodes && format.traits.family != .ggml && format.traits.bitsPerCode <= 4 && valueBins > 0 && valueBins <= 256 ? 16 : 0
         let (lower, upper) = valueRange ?? (0, 0)
-        let hist = Histogram.empty(lower: Double(lower), upper: Double(upper), bins: bins)
+        let hist = Histogram.empty(lower: Double(lower), upper: Double(upper), bins: Swift.max(1, valueBins))
         let vLower = Float(hist.lower)
-        let vMult = Float(Double(bins) / (hist.upper - hist.lower))
+        let vMult = Float(Double(hist.counts.count) / (hist.upper - hist.lower))
         let codec = self.codec
-        let states = try encodeChunks(reader, threads: threads, cancellation: cancellation, progress: progress,
-                                      makeState: { MeasureState(acc: FusedAccumulator(codes: slots, bins: bins, jointCodes: joint)) },
-                                      block: { s, buf, _, b, off, count, stride, st, side in
-            let view = BlockView(block: b, start: off, length: count, stride: stride, x: UnsafePointer(buf.x),
-                                 dequantized: UnsafePointer(buf.decoded), codes: hasCodes ? UnsafePointer(buf.codes) : nil,
-                                 scale: side.scale, zero: side.zero)
-            s.acc.sums = s.chunk
-            s.acc.add(view, codec: codec, lower: vLower, mult: vMult, allFinite: allFinite)
-            s.chunk = s.acc.sums
-            if st.minimum <= st.maximum {
-                let lo = st.minimum / side.scale + side.zero, hi = st.maximum / side.scale + side.zero
-                s.low = Swift.min(s.low, lo); s.high = Swift.max(s.high, hi)
-            }
-            s.peak.offer(b, st.absmax, side)
-        }, chunkDone: { s, item in
-            s.byChunk[item] = s.chunk
-            s.chunk = ErrorMetrics.Sums()
-        })
-        var out = MeasurePass(usage: [Int](repeating: 0, count: slots), values: [Int](repeating: 0, count: bins))
+        let states = try encodeChunks(reader, threads: threads, cancellation: cancellation, progress: progress) {
+            MeasureVisitor(codec: codec, acc: FusedAccumulator(codes: slots, bins: valueBins, jointCodes: joint),
+                           lower: vLower, mult: vMult, allFinite: allFinite, hasCodes: hasCodes,
+                           profile: profileColumns.map { ProfileAccumulator(cols: $0) })
+        }
+        var out = MeasurePass(usage: [Int](repeating: 0, count: slots), values: [Int](repeating: 0, count: valueBins))
         var byChunk: [Int: ErrorMetrics.Sums] = [:]
         for var s in states {
             s.acc.flush()
             out.excluded += s.acc.excluded
             for copy in 0..<4 {
                 for i in 0..<slots { out.usage[i] += s.acc.usage[copy * slots + i] }
-                for k in 0..<bins { out.values[k] += s.acc.values[copy * bins + k] }
+                for k in 0..<valueBins { out.values[k] += s.acc.values[copy * valueBins + k] }
             }
             out.normalizedLow = Swift.min(out.normalizedLow, s.low)
             out.normalizedHigh = Swift.max(out.normalizedHigh, s.high)
             out.peak.merge(s.peak)
             byChunk.merge(s.byChunk) { a, _ in a }
         }
+        out.finiteChunks = [Bool](repeating: false, count: plan.chunks.count)
+        for s in states { for k in s.finiteChunks { out.finiteChunks[k] = true } }
         for k in 0..<plan.chunks.count { if let c = byChunk[k] { out.sums.merge(c) } }
+        if let cols = profileColumns {
+            out.profile = ProfileAccumulator.finish(states.compactMap(\.profile), chunks: plan.chunks.count,
+                                                    count: plan.isSample ? plan.coveredValues : grouping.count, cols: cols)
+        }
         return out
     }
 
-    func histograms(_ reader: any TensorReader, normalized: Histogram, error: Histogram, allFinite: Bool, threads: Int,
-                    cancellation: Cancellation, progress: Progress?) throws -> (Histogram, Histogram) {
+    func histograms(_ reader: any TensorReader, normalized: Histogram, error: Histogram, values: Histogram?, finiteChunks: [Bool],
+                    threads: Int, cancellation: Cancellation, progress: Progress?) throws -> (Histogram, Histogram, Histogram?) {
         let bins = normalized.counts.count, eb = error.counts.count
         let nLo = normalized.lower, nHi = normalized.upper, eLo = error.lower, eHi = error.upper
-        let jointOK = allFinite && bins * eb <= 8192
-        let states = try encodeChunks(reader, threads: threads, cancellation: cancellation, progress: progress,
-                                      makeState: {
+        let jointOK = bins * eb <= 8192
+        let vRange = values.map { ($0.lower, $0.upper, $0.counts.count) }
+        let finite = UncheckedBox(finiteChunks)
+        let states = try encodeChunks(reader, threads: threads, cancellation: cancellation, progress: progress) {
             let n = BinCounter(lower: nLo, upper: nHi, bins: bins), e = BinCounter(lower: eLo, upper: eHi, bins: eb)
-            return HistogramState(n: n, e: e, joint: jointOK ? JointCounter(normalized: n, error: e) : nil)
-        }, block: { s, buf, _, b, off, count, stride, st, side in
-            let x = UnsafePointer(buf.x + off), y = UnsafePointer(buf.decoded + off)
-            let inverse = 1 / side.scale
-            if let j = s.joint, stride == 1 {
-                j.add(x: x, y: y, count: count, inverse: inverse, zero: side.zero)
-                return
-            }
-            var i = 0
-            for k in 0..<count {
-                let xv = x[i]
-                if xv.isFinite {
-                    s.n.addClamped(xv * inverse + side.zero, copy: k & 3)
-                    s.e.addClamped(y[i] - xv, copy: k & 3)
-                }
-                i += stride
-            }
-        })
-        var nh = normalized, eh = error
+            return HistogramVisitor(n: n, e: e, joint: jointOK ? JointCounter(normalized: n, error: e) : nil,
+                                    v: vRange.map { BinCounter(lower: $0.0, upper: $0.1, bins: $0.2) }, finiteChunks: finite)
+        }
+        var nh = normalized, eh = error, vh = values
         for s in states {
             if let j = s.joint {
                 let (nc, ec) = j.counts()
@@ -240,46 +227,41 @@ struct Prepared<F: QuantFormat>: PreparedFormat {
             for k in 0..<bins { nh.counts[k] += nc[k] }
             for k in 0..<eb { eh.counts[k] += ec[k] }
             s.n.release(); s.e.release()
+            if let v = s.v {
+                let vc = v.merged()
+                for k in vc.indices { vh!.counts[k] += vc[k] }
+                v.release()
+            }
         }
-        return (nh, eh)
+        return (nh, eh, vh)
     }
 
     func materialize(_ reader: any TensorReader, threads: Int) throws -> QuantizedTensor {
         let g = grouping
         let n = g.count, blocks = g.blockCount
         let traits = format.traits
-        let codes = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: Swift.max(1, n))
-        let deq = UnsafeMutableBufferPointer<Float>.allocate(capacity: Swift.max(1, n))
+        var codes = [UInt8](repeating: 0, count: n)
+        var deq = [Float](repeating: 0, count: n)
         var side = [BlockSide](repeating: BlockSide(scale: 1), count: blocks)
         var stats = BlockStatistics(absmax: [Float](repeating: 0, count: blocks), minimum: [Float](repeating: 0, count: blocks),
                                     maximum: [Float](repeating: 0, count: blocks))
-        defer { codes.deallocate(); deq.deallocate() }
-        let out = UncheckedBox((SharedMutablePointer(codes.baseAddress!), SharedMutablePointer(deq.baseAddress!)))
-        try side.withUnsafeMutableBufferPointer { sb in
+        if n > 0 {
+            try codes.withUnsafeMutableBufferPointer { cb in
+            try deq.withUnsafeMutableBufferPointer { db in
+            try side.withUnsafeMutableBufferPointer { sb in
             try stats.absmax.withUnsafeMutableBufferPointer { ab in
             try stats.minimum.withUnsafeMutableBufferPointer { mnb in
             try stats.maximum.withUnsafeMutableBufferPointer { mxb in
-                let sides = SharedMutablePointer(sb.baseAddress!), a = SharedMutablePointer(ab.baseAddress!)
-                let mn = SharedMutablePointer(mnb.baseAddress!), mx = SharedMutablePointer(mxb.baseAddress!)
-                _ = try encodeChunks(reader, threads: threads, cancellation: .never, progress: nil, makeState: { 0 },
-                                     block: { _, buf, chunkStart, b, off, count, stride, st, s in
-                    sides.base[b] = s
-                    a.base[b] = st.absmax; mn.base[b] = st.minimum; mx.base[b] = st.maximum
-                    var i = off, j = 0
-                    let base = chunkStart + off
-                    while j < count {
-                        out.value.0.base[base + j * stride] = buf.codes[i]
-                        out.value.1.base[base + j * stride] = buf.decoded[i]
-                        i += stride; j += 1
-                    }
-                })
-            }}}
+                let sink = UncheckedBox((SharedMutablePointer(sb.baseAddress!), SharedMutablePointer(ab.baseAddress!),
+                                         SharedMutablePointer(mnb.baseAddress!), SharedMutablePointer(mxb.baseAddress!)))
+                _ = try encodeChunks(reader, threads: threads, cancellation: .never, progress: nil,
+                                     output: (cb.baseAddress!, db.baseAddress!)) { MaterializeVisitor(sink: sink) }
+            }}}}}}
         }
-        let zeros = traits.hasZeroPoint ? side.map(\.zero) : []
         return QuantizedTensor(config: config, grouping: g, codebook: codebook,
-                               codes: traits.hasCodes ? Array(codes.prefix(n)) : [], dequantized: Array(deq.prefix(n)),
+                               codes: traits.hasCodes ? codes : [], dequantized: deq,
                                absmax: stats.absmax, blockMinimum: stats.minimum, blockMaximum: stats.maximum,
-                               normScale: side.map(\.scale), zeroPoints: zeros,
+                               normScale: side.map(\.scale), zeroPoints: traits.hasZeroPoint ? side.map(\.zero) : [],
                                sharedExponents: traits.layout == .sharedExponent ? side.map(\.byte) : [],
                                blockScaleCodes: traits.layout == .blockAndTensorScale ? side.map(\.byte) : [],
                                tensorScale: tensorScale, doubleQuant: doubleQuant, storedBits: storedBits)
@@ -328,20 +310,18 @@ struct Prepared<F: QuantFormat>: PreparedFormat {
     }
 
     func worstBlock(_ reader: any TensorReader, threads: Int, cancellation: Cancellation) throws -> Int {
-        let states = try encodeChunks(reader, threads: threads, cancellation: cancellation, progress: nil, makeState: { WorstState() },
-                                      block: { s, buf, _, b, off, count, stride, _, _ in
-            var sum = 0.0
-            var i = off
-            for _ in 0..<count {
-                if buf.x[i].isFinite {
-                    let e = Double(buf.decoded[i]) - Double(buf.x[i])
-                    sum += e * e
-                }
-                i += stride
-            }
-            if sum > s.bestSum || (sum == s.bestSum && b < s.best) { s.bestSum = sum; s.best = b }
-        })
+        let spanning = plan.blocksSpanChunks ? grouping.blockCount : nil
+        let states = try encodeChunks(reader, threads: threads, cancellation: cancellation, progress: nil) {
+            WorstVisitor(spanningBlocks: spanning)
+        }
         var best = 0, bestSum = -1.0
+        if let n = spanning {
+            for b in 0..<n {
+                let sum = states.reduce(0.0) { $0 + $1.partial[b] }
+                if sum > bestSum { bestSum = sum; best = b }
+            }
+            return best
+        }
         for s in states where s.bestSum > bestSum || (s.bestSum == bestSum && s.best < best) { best = s.best; bestSum = s.bestSum }
         return best
     }
@@ -358,26 +338,4 @@ struct UncheckedBox<T>: @unchecked Sendable {
 struct ChunkWorker<S> {
     var state: S
     let buffers: ChunkBuffers
-}
-
-/// What a worker of pass C keeps: its accumulator, the current chunk's sums, and each chunk's sums.
-struct MeasureState {
-    var acc: FusedAccumulator
-    var chunk = ErrorMetrics.Sums()
-    var byChunk: [Int: ErrorMetrics.Sums] = [:]
-    var low = Float.infinity, high = -Float.infinity
-    var peak = PeakBlock()
-}
-
-/// What a worker of pass D counts into.
-struct HistogramState {
-    let n: BinCounter
-    let e: BinCounter
-    let joint: JointCounter?
-}
-
-/// The worst block a worker has seen.
-struct WorstState {
-    var best = 0
-    var bestSum = -1.0
 }

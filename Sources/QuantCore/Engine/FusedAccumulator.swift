@@ -78,7 +78,7 @@ struct FusedAccumulator: Sendable {
                     let copy = j & 3
                     u[copy &* slots &+ codec.usageSlot(code: v.codes?[i] ?? 0, decoded: yv)] &+= 1
                     // The value histogram spans [min, max] of the finite values: every one is inside.
-                    vc[copy &* bins &+ BinCounter.clampedBin(xv, lower: lower, mult: mult, bins: bins)] &+= 1
+                    if bins > 0 { vc[copy &* bins &+ BinCounter.clampedBin(xv, lower: lower, mult: mult, bins: bins)] &+= 1 }
                 } else {
                     excl += 1
                 }
@@ -102,6 +102,10 @@ struct FusedAccumulator: Sendable {
                 FusedAccumulator.countJoint(x: x, codes: c, count: n & ~3, joint: jb.baseAddress!,
                                             lower: lower, mult: mult, bins: bins)
             }
+        } else if bins == 0 {
+            usage.withUnsafeMutableBufferPointer { ub in
+                FusedAccumulator.countCodes(codes: c, count: n & ~3, usage: ub.baseAddress!, slots: slots)
+            }
         } else {
             usage.withUnsafeMutableBufferPointer { ub in
             values.withUnsafeMutableBufferPointer { vb in
@@ -113,7 +117,7 @@ struct FusedAccumulator: Sendable {
         values.withUnsafeMutableBufferPointer { vb in
             for i in (n & ~3)..<n {
                 ub[Int(c[i])] &+= 1
-                vb[BinCounter.clampedBin(x[i], lower: lower, mult: mult, bins: bins)] &+= 1
+                if bins > 0 { vb[BinCounter.clampedBin(x[i], lower: lower, mult: mult, bins: bins)] &+= 1 }
             }
         }}
         let (b0, m0) = FusedAccumulator.finiteSums(x: x, y: y, count: n & ~3)
@@ -192,6 +196,17 @@ struct FusedAccumulator: Sendable {
             j[Int(row[1]) | Int(c[i &+ 1] & 15)] &+= 1
             j[Int(row[2]) | Int(c[i &+ 2] & 15)] &+= 1
             j[Int(row[3]) | Int(c[i &+ 3] & 15)] &+= 1
+            i &+= 4
+        }
+    }
+
+    /// Code counts (four copies) for `count` (a multiple of 4) values.
+    @inline(never)
+    static func countCodes(codes c: UnsafePointer<UInt8>, count: Int, usage u: UnsafeMutablePointer<Int>, slots: Int) {
+        var i = 0
+        while i < count {
+            u[Int(c[i])] &+= 1; u[slots &+ Int(c[i &+ 1])] &+= 1
+            u[2 &* slots &+ Int(c[i &+ 2])] &+= 1; u[3 &* slots &+ Int(c[i &+ 3])] &+= 1
             i &+= 4
         }
     }

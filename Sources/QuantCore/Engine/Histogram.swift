@@ -131,6 +131,23 @@ struct BinCounter {
         counts[copy &* bins &+ BinCounter.clampedBin(v, lower: lower, mult: mult, bins: bins)] &+= 1
     }
 
+    /// Counts `n` finite values that lie in the range by construction (see `addClamped(_:copy:)`), the
+    /// bins of four at a time computed in a vector.
+    @inline(never)
+    func addClamped(_ x: UnsafePointer<Float>, count n: Int) {
+        let lo4 = SIMD4<Float>(repeating: lower), mult4 = SIMD4<Float>(repeating: mult)
+        let top4 = SIMD4<Float>(repeating: Float(bins) - 0.5)
+        let c = counts, b = bins
+        var i = 0
+        while i &+ 4 <= n {
+            let bin = SIMDKernels.binIndex(SIMDKernels.load4(x + i), lower: lo4, mult: mult4, top: top4)
+            c[Int(bin[0])] &+= 1; c[b &+ Int(bin[1])] &+= 1
+            c[2 &* b &+ Int(bin[2])] &+= 1; c[3 &* b &+ Int(bin[3])] &+= 1
+            i &+= 4
+        }
+        while i < n { addClamped(x[i], copy: 0); i &+= 1 }
+    }
+
     /// `min(max(floor((v − lower) · mult), 0), bins − 1)` for finite v, without a checked conversion.
     @inline(__always)
     static func clampedBin(_ v: Float, lower: Float, mult: Float, bins: Int) -> Int {

@@ -71,60 +71,22 @@ public struct TensorProfile: Sendable {
         guard n > 0, cols > 0 else {
             return TensorProfile(stats: TensorStats.compute(UnsafeBufferPointer(start: nil, count: 0)), columnAbsmax: [Float](repeating: 0, count: Swift.max(cols, 0)))
         }
-        struct Part: ProfilePart {
-            var finite = 0, nan = 0, inf = 0
-            var lo = Float.infinity, hi = -Float.infinity
-            var colMax: [Float]
-            var moments: [Int: Moments] = [:]
-            let buffer: ChunkBuffers
-        }
         progress?.add(total: plan.chunks.count)
         let chunks = plan.chunks
+        struct Part { var profile: ProfileAccumulator; let buffer: ChunkBuffers }
         let parts = try Parallel.dynamic(count: chunks.count, threads: threads, cancellation: cancellation, progress: progress,
-                                         makeState: { Part(colMax: [Float](repeating: 0, count: cols), buffer: ChunkBuffers(capacity: plan.length)) }) { part, item in
+                                         makeState: { Part(profile: ProfileAccumulator(cols: cols), buffer: ChunkBuffers(capacity: plan.length)) }) { part, item in
             let range = plan.range(chunks[item])
-            part.buffer.read(reader, range)
-            var colMax = part.colMax
-            part.colMax = []
-            let m = colMax.withUnsafeMutableBufferPointer { cm in
-                TensorProfile.accumulate(part.buffer.x, range: range, cols: cols, colMax: cm.baseAddress!, into: &part)
-            }
-            part.colMax = colMax
-            part.moments[item] = m
+            _ = part.profile.add(part.buffer.load(reader, range), range: range, item: item)
         }
-        var m = Moments()
-        var finite = 0, nan = 0, inf = 0
-        var lo = Float.infinity, hi = -Float.infinity
-        var colMax = [Float](repeating: 0, count: cols)
-        var byChunk: [Int: Moments] = [:]
-        for p in parts {
-            p.buffer.release()
-            finite += p.finite; nan += p.nan; inf += p.inf
-            lo = Swift.min(lo, p.lo); hi = Swift.max(hi, p.hi)
-            for c in 0..<cols where p.colMax[c] > colMax[c] { colMax[c] = p.colMax[c] }
-            byChunk.merge(p.moments) { a, _ in a }
-        }
-        // Merged in chunk order, whatever the threads did: the same figures on every run.
-        for k in 0..<chunks.count { if let c = byChunk[k] { m = Moments.merge(m, c) } }
-        let count = plan.isSample ? plan.coveredValues : n
-        let stats: TensorStats
-        if finite == 0 {
-            stats = TensorStats(count: count, finiteCount: 0, mean: .nan, std: .nan, min: .nan, max: .nan,
-                                absmax: .nan, kurtosis: .nan, nanCount: nan, infCount: inf)
-        } else {
-            let var2 = m.m2 / m.n
-            stats = TensorStats(count: count, finiteCount: finite, mean: m.mean, std: var2.squareRoot(),
-                                min: Double(lo), max: Double(hi), absmax: Swift.max(-Double(lo), Double(hi)),
-                                kurtosis: var2 > 0 ? (m.m4 / m.n) / (var2 * var2) - 3 : .nan,
-                                nanCount: nan, infCount: inf)
-        }
-        return TensorProfile(stats: stats, columnAbsmax: colMax)
+        for p in parts { p.buffer.release() }
+        return ProfileAccumulator.finish(parts.map(\.profile), chunks: chunks.count, count: plan.isSample ? plan.coveredValues : n, cols: cols)
     }
 
     /// One chunk of flat range `range` (values at `p`): counts, extremes and column absmax into `part`,
     /// and the chunk's central moments, in runs of whole rows (a partial first and last row element by
     /// element) read once for sums and once more, from cache, for the moments about the run's mean.
-    private static func accumulate<P>(_ p: UnsafePointer<Float>, range: Range<Int>, cols: Int,
+    static func accumulate<P>(_ p: UnsafePointer<Float>, range: Range<Int>, cols: Int,
                                       colMax: UnsafeMutablePointer<Float>, into part: inout P) -> Moments
         where P: ProfilePart {
         var moments = Moments()
@@ -260,5 +222,64 @@ public struct TensorProfile: Sendable {
             i &+= 1
         }
         return (m2, m3, m4)
+    }
+}
+
+/// One worker's share of a tensor profile, chunk by chunk: counts, extremes, column absmax and each
+/// chunk's central moments (merged in chunk order by `finish`, so the figures do not depend on the
+/// threads). The analysis' first pass keeps one beside its error sums, so that a tensor is profiled
+/// in the same pass that quantizes it.
+struct ProfileAccumulator: TensorProfile.ProfilePart {
+    var finite = 0, nan = 0, inf = 0
+    var lo = Float.infinity, hi = -Float.infinity
+    var colMax: [Float]
+    var moments: [Int: TensorProfile.Moments] = [:]
+    let cols: Int
+
+    init(cols: Int) {
+        self.cols = cols
+        colMax = [Float](repeating: 0, count: cols)
+    }
+
+    /// Adds chunk `item` (flat `range`, values at `x`); returns whether every value of it is finite.
+    mutating func add(_ x: UnsafePointer<Float>, range: Range<Int>, item: Int) -> Bool {
+        let before = finite
+        var cm = colMax
+        colMax = []
+        let m = cm.withUnsafeMutableBufferPointer { c in
+            TensorProfile.accumulate(x, range: range, cols: cols, colMax: c.baseAddress!, into: &self)
+        }
+        colMax = cm
+        moments[item] = m
+        return finite - before == range.count
+    }
+
+    /// The profile of everything the accumulators saw.
+    static func finish(_ parts: [ProfileAccumulator], chunks: Int, count: Int, cols: Int) -> TensorProfile {
+        var m = TensorProfile.Moments()
+        var finite = 0, nan = 0, inf = 0
+        var lo = Float.infinity, hi = -Float.infinity
+        var colMax = [Float](repeating: 0, count: cols)
+        var byChunk: [Int: TensorProfile.Moments] = [:]
+        for p in parts {
+            finite += p.finite; nan += p.nan; inf += p.inf
+            lo = Swift.min(lo, p.lo); hi = Swift.max(hi, p.hi)
+            for c in 0..<cols where p.colMax[c] > colMax[c] { colMax[c] = p.colMax[c] }
+            byChunk.merge(p.moments) { a, _ in a }
+        }
+        // Merged in chunk order, whatever the threads did: the same figures on every run.
+        for k in 0..<chunks { if let c = byChunk[k] { m = TensorProfile.Moments.merge(m, c) } }
+        let stats: TensorStats
+        if finite == 0 {
+            stats = TensorStats(count: count, finiteCount: 0, mean: .nan, std: .nan, min: .nan, max: .nan,
+                                absmax: .nan, kurtosis: .nan, nanCount: nan, infCount: inf)
+        } else {
+            let var2 = m.m2 / m.n
+            stats = TensorStats(count: count, finiteCount: finite, mean: m.mean, std: var2.squareRoot(),
+                                min: Double(lo), max: Double(hi), absmax: Swift.max(-Double(lo), Double(hi)),
+                                kurtosis: var2 > 0 ? (m.m4 / m.n) / (var2 * var2) - 3 : .nan,
+                                nanCount: nan, infCount: inf)
+        }
+        return TensorProfile(stats: stats, columnAbsmax: colMax)
     }
 }

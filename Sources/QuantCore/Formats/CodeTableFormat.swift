@@ -7,8 +7,8 @@ import TensorCore
 public struct CodeTableFormat: QuantFormat {
     /// How a normalised value finds its code.
     public enum Encoding: Sendable {
-        /// The nearest level; `tie` breaks exact midpoints.
-        case nearest(NearestLevel)
+        /// The nearest level (the search's tie rule breaks exact midpoints), built on first use.
+        case nearest(LazySearch)
         /// bitsandbytes' FP4 decision tree (`CodeTables.encodeFP4`).
         case fp4Thresholds
     }
@@ -38,9 +38,12 @@ public struct CodeTableFormat: QuantFormat {
 
     public func codec(codebook: Codebook, tensorAbsmax: Float) -> Codec {
         switch encoding {
-        case .nearest(let n): Codec(levels: levels, sorted: codeOfSorted == nil ? levels : n.levels, nearest: n,
-                                    wide: TableKernels.wideMidpoints(n), codeOfSorted: codeOfSorted)
-        case .fp4Thresholds: Codec(levels: levels, sorted: levels, nearest: nil, wide: [], codeOfSorted: nil)
+        case .nearest(let lazy):
+            let n = lazy.search
+            return Codec(levels: levels, sorted: codeOfSorted == nil ? levels : n.levels, nearest: n,
+                         wide: TableKernels.wideMidpoints(n), codeOfSorted: codeOfSorted)
+        case .fp4Thresholds:
+            return Codec(levels: levels, sorted: levels, nearest: nil, wide: [], codeOfSorted: nil)
         }
     }
 
@@ -55,7 +58,8 @@ public struct CodeTableFormat: QuantFormat {
     public init(traits: FormatTraits, levels: [Float], tie: NearestLevel.TieRule,
                 explain: @escaping @Sendable (ExplanationFacts) -> String) {
         let order = levels.indices.sorted { levels[$0] < levels[$1] }
-        self.init(traits: traits, levels: levels, encoding: .nearest(NearestLevel(levels: order.map { levels[$0] }, tie: tie)),
+        let sorted = order.map { levels[$0] }
+        self.init(traits: traits, levels: levels, encoding: .nearest(LazySearch { NearestLevel(levels: sorted, tie: tie) }),
                   explain: explain)
         codeOfSorted = order == Array(levels.indices) ? nil : order.map { UInt8($0) }
     }
@@ -111,7 +115,7 @@ extension CodeTableFormat {
             name: "nf4", family: .bitsandbytes, bitsPerCode: 4, doubleQuant: .compressesAbsmax, layout: .bitsandbytes4Bit,
             summary: "bitsandbytes' NormalFloat 4-bit: 16 levels at normal quantiles with an exact zero (7 negative, 8 positive), scaled by block absmax",
             domainLabel: "x ÷ absmax"),
-        levels: CodeTables.nf4, encoding: .nearest(TableKernels.nf4Nearest)) { f in
+        levels: CodeTables.nf4, encoding: .nearest(LazySearch { TableKernels.nf4Nearest })) { f in
             let levels = f.levels
             let negatives = levels.filter { $0 < 0 }.count, positives = levels.filter { $0 > 0 }.count
             return "NormalFloat 4-bit places its 16 levels at quantiles of a standard normal distribution, rescaled so the "
@@ -145,7 +149,7 @@ extension CodeTableFormat {
             name: "dynamic8", family: .bitsandbytes, bitsPerCode: 8, doubleQuant: .compressesAbsmax, layout: .bitsandbytesDynamic,
             summary: "bitsandbytes' signed dynamic-exponent 8-bit map: a run of zero bits sets the exponent, so codes reach from 5.5e-7 to 1 with more fraction bits for large magnitudes; scaled by block absmax",
             domainLabel: "x ÷ absmax"),
-        levels: CodeTables.dynamicSigned, encoding: .nearest(TableKernels.dynamicSignedNearest)) { f in
+        levels: CodeTables.dynamicSigned, encoding: .nearest(LazySearch { TableKernels.dynamicSignedNearest })) { f in
             "The dynamic-exponent map spends its 8 bits differently for every magnitude: after the sign bit, the "
                 + "number of leading zero bits is the exponent (a power of ten) and the bits after the first 1 are a linear "
                 + "fraction. Large magnitudes get more fraction bits, tiny ones more exponent: \(f.decades) — which is why it "
@@ -158,7 +162,7 @@ extension CodeTableFormat {
             name: "dynamic8-unsigned", family: .bitsandbytes, bitsPerCode: 8, doubleQuant: .compressesAbsmax, layout: .absmaxScaled,
             summary: "bitsandbytes' unsigned dynamic-exponent 8-bit map (Adam's second moment): 256 codes from 0 to 1, scaled by block absmax; negative values clamp to 0",
             domainLabel: "x ÷ absmax"),
-        levels: CodeTables.dynamicUnsigned, encoding: .nearest(TableKernels.dynamicUnsignedNearest)) { f in
+        levels: CodeTables.dynamicUnsigned, encoding: .nearest(LazySearch { TableKernels.dynamicUnsignedNearest })) { f in
             "The unsigned dynamic map has no sign bit: all 8 bits describe a magnitude, the number of leading zero bits "
                 + "being the exponent (a power of ten) and the bits after the first 1 a linear fraction: \(f.decades). It is "
                 + "made for values that are never negative, like Adam's second moment; on a signed tensor every negative "

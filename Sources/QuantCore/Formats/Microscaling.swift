@@ -7,13 +7,11 @@ public struct Microscaling: QuantFormat {
     /// The element format, or nil for MXINT8 (int8 elements k / 64).
     public let element: ElementFormat?
     let label: String
-    let nearest: NearestLevel?
     let maxValue: Float
 
     public init(_ element: ElementFormat?, name: String) {
         self.element = element
         self.label = name
-        self.nearest = element.map(TableKernels.magnitudeSearch)
         self.maxValue = element?.maxValue ?? Float(127) / 64
     }
 
@@ -38,7 +36,7 @@ public struct Microscaling: QuantFormat {
     }
 
     public func codec(codebook: Codebook, tensorAbsmax: Float) -> Codec {
-        Codec(levels: codebook.levels, nearest: nearest, maxValue: maxValue)
+        Codec(levels: codebook.levels, nearest: element.map(TableKernels.magnitudeSearch), maxValue: maxValue)
     }
 
     public func storedBits(count: Int, blocks: Int, doubleQuantBits: Int?) -> Int {

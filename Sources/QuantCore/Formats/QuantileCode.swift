@@ -43,13 +43,11 @@ public struct QuantileCode: QuantFormat {
 public struct ScaledElement: QuantFormat {
     public let element: ElementFormat
     let label: String
-    let nearest: NearestLevel
     let maxValue: Float
 
     public init(_ element: ElementFormat, name: String) {
         self.element = element
         self.label = name
-        self.nearest = TableKernels.magnitudeSearch(element)
         self.maxValue = element.maxValue
     }
 
@@ -71,7 +69,7 @@ public struct ScaledElement: QuantFormat {
     }
 
     public func codec(codebook: Codebook, tensorAbsmax: Float) -> ElementCodec {
-        ElementCodec(levels: codebook.levels, nearest: nearest, maxValue: maxValue)
+        ElementCodec(levels: codebook.levels, nearest: TableKernels.magnitudeSearch(element), maxValue: maxValue)
     }
 
     public func storedBits(count: Int, blocks: Int, doubleQuantBits: Int?) -> Int {

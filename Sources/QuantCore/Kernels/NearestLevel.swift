@@ -1,3 +1,4 @@
+import Synchronization
 /// Nearest-level search in a sorted table, with an explicit rule for exact ties.
 ///
 /// Every table-driven datatype reduces to "which level is nearest", but the
@@ -49,8 +50,14 @@ public struct NearestLevel: Sendable {
         while size < mids.count + 1 { size <<= 1 }
         self.padded = mids + [Float](repeating: .infinity, count: size - mids.count)
         self.firstStep = size >> 1
-        // Small tables with ties down are searched by vector compare-counting instead (BlockKernel).
-        (self.buckets, self.singleStep) = NearestLevel.makeBuckets(mids)
+        // Small tables with ties down are searched by vector compare-counting instead (TableKernels), and
+        // by the branchless search where a block is strided: the 64 K-entry bucket table (a millisecond
+        // to build) serves only the large tables and the element formats.
+        if tie == .lower && mids.count <= 16 {
+            (self.buckets, self.singleStep) = ([], false)
+        } else {
+            (self.buckets, self.singleStep) = NearestLevel.makeBuckets(mids)
+        }
     }
 
     /// Count of midpoints strictly below `v` (binary search, for building the buckets).
@@ -114,5 +121,24 @@ public struct NearestLevel: Sendable {
             return lo &+ 1
         }
         return lo
+    }
+}
+
+/// A nearest-level search built on first use: the registry lists every datatype when it is first
+/// touched, and building every format's search then would cost every command a few milliseconds.
+public final class LazySearch: Sendable {
+    private let make: @Sendable () -> NearestLevel
+    private let built = Mutex<NearestLevel?>(nil)
+
+    public init(_ make: @escaping @Sendable () -> NearestLevel) { self.make = make }
+
+    /// The search, built the first time it is asked for.
+    public var search: NearestLevel {
+        built.withLock { s in
+            if let s { return s }
+            let n = make()
+            s = n
+            return n
+        }
     }
 }

@@ -353,15 +353,22 @@ enum TableKernels {
     static let nf4Nearest = NearestLevel(levels: CodeTables.nf4, tie: .lower)
     static let dynamicSignedNearest = NearestLevel(levels: CodeTables.dynamicSigned, tie: .even)
     static let dynamicUnsignedNearest = NearestLevel(levels: CodeTables.dynamicUnsigned, tie: .even)
-    private static let formatSearches: [ElementFormat: NearestLevel] = {
-        var d: [ElementFormat: NearestLevel] = [:]
-        for f in [ElementFormat.e4m3, .e5m2, .e2m3, .e3m2, .e2m1] { d[f] = NearestLevel(levels: f.magnitudes, tie: .even) }
-        return d
-    }()
+    private static let e4m3Search = NearestLevel(levels: ElementFormat.e4m3.magnitudes, tie: .even)
+    private static let e5m2Search = NearestLevel(levels: ElementFormat.e5m2.magnitudes, tie: .even)
+    private static let e2m3Search = NearestLevel(levels: ElementFormat.e2m3.magnitudes, tie: .even)
+    private static let e3m2Search = NearestLevel(levels: ElementFormat.e3m2.magnitudes, tie: .even)
+    private static let e2m1Search = NearestLevel(levels: ElementFormat.e2m1.magnitudes, tie: .even)
 
-    /// The magnitude search of an element format (cached for the OCP formats).
+    /// The magnitude search of an element format (each OCP format's built once, on first use).
     static func magnitudeSearch(_ f: ElementFormat) -> NearestLevel {
-        formatSearches[f] ?? NearestLevel(levels: f.magnitudes, tie: .even)
+        switch f {
+        case .e4m3: e4m3Search
+        case .e5m2: e5m2Search
+        case .e2m3: e2m3Search
+        case .e3m2: e3m2Search
+        case .e2m1: e2m1Search
+        default: NearestLevel(levels: f.magnitudes, tie: .even)
+        }
     }
 }
 
