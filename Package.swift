@@ -52,6 +52,7 @@ let package = Package(
         .testTarget(name: "QuantCoreTests", dependencies: ["QuantCore", "TensorCore", "TensorIO"]),
         .testTarget(name: "TensorIOTests", dependencies: ["TensorCore", "TensorIO"]),
         .testTarget(name: "TUITests", dependencies: ["TensorCore", "TUI"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "QuantCore", "TensorCore", "TensorIO"]),
         .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "Reports", "QuantCore", "TensorCore", "TensorIO", "TUI", "Terminal"], exclude: ["Snapshots"]),
         .testTarget(name: "qscopeTests", dependencies: ["QuantCore", "TensorCore", "TensorIO"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "QuantCore", "TensorCore", "TensorIO"]),

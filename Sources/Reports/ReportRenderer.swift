@@ -48,10 +48,11 @@ public struct ReportRenderer: Sendable {
             ("count", .int(a.count)),
             ("stats", .object(statPairs)),
             ("config", .object([
-                ("dtype", .string(a.config.dtype.name)),
-                ("block", a.config.block.jsonValue),
-                ("double_quant", .bool(a.config.doubleQuant)),
+                ("dtype", .string(dtypeName)),
+                ("block", blockValue),
+                ("double_quant", .bool(a.stored == nil && a.config.doubleQuant)),
             ])),
+        ] + storedPairs + [
             ("metrics", .object(metricPairs + [("excluded", .int(a.metrics.excluded))])),
             ("outliers", .object([
                 ("threshold", .float(o.threshold)),
@@ -69,14 +70,43 @@ public struct ReportRenderer: Sendable {
         ])
     }
 
+    /// The datatype: qscope's name, or the file's own type for a stored quantization (`Q4_K`).
+    var dtypeName: String { analysis.stored?.name ?? analysis.config.dtype.name }
+
+    /// The block: the configuration's, or the stored type's block of elements.
+    var blockValue: JSONValue { analysis.stored.map { .int($0.blockElements) } ?? analysis.config.block.jsonValue }
+
+    /// A stored quantization's description (`report --stored`); nothing for a re-quantization.
+    var storedPairs: [(String, JSONValue)] {
+        guard let st = analysis.stored else { return [] }
+        return [("stored", .object([
+            ("type", .string(st.name)),
+            ("block", .int(st.blockElements)),
+            ("scale_group", .int(st.scaleGroup)),
+            ("codes", .string(st.latticeGroup == nil ? "scalar" : "lattice")),
+            ("code_count", .int(st.codeCount)),
+            ("lattice_group", st.latticeGroup.map { .int($0) } ?? .null),
+            ("levels", .array(st.levelSet.map { .float($0) })),
+            ("original", st.original.map { .string($0) } ?? .null),
+        ]))]
+    }
+
     func text() -> String {
         let a = analysis
         let s = a.stats
         let m = a.metrics
         var lines: [String] = []
         lines.append("\(file) ▸ \(a.tensorName)  \(NumberFormat.shape(a.shape)) \(a.sourceDType)  \(a.count) values")
-        lines.append("config   \(a.config.dtype.name) · block \(a.config.block) · double quant \(a.config.doubleQuant ? "on" : "off")")
-        lines.append("         \(a.config.dtype.summary)")
+        if let st = a.stored {
+            let codes = st.latticeGroup.map { "a lattice of \(st.codeCount) grid points of \($0) values (\(st.levelSet.count) distinct values)" }
+                ?? "\(st.codeCount) codes"
+            lines.append("stored   \(st.name) · blocks of \(st.blockElements)" + (st.scaleGroup < st.blockElements ? ", a scale per \(st.scaleGroup)" : "")
+                         + " · \(codes), read from the file's blocks")
+            lines.append("         " + (st.original.map { "error against \($0)" } ?? "no original given (--original FILE): no error figures"))
+        } else {
+            lines.append("config   \(a.config.dtype.name) · block \(a.config.block) · double quant \(a.config.doubleQuant ? "on" : "off")")
+            lines.append("         \(a.config.dtype.summary)")
+        }
         lines.append("")
         lines.append("stats    mean \(NumberFormat.compact(s.mean))  std \(NumberFormat.compact(s.std))  min \(NumberFormat.compact(s.min))  max \(NumberFormat.compact(s.max))  absmax \(NumberFormat.compact(s.absmax))  kurtosis \(NumberFormat.compact(s.kurtosis))  nan \(s.nanCount)  inf \(s.infCount)")
         lines.append("")
@@ -84,7 +114,7 @@ public struct ReportRenderer: Sendable {
         for spec in MetricTable.all {
             var v = spec.text(m)
             if spec.key == "codes_used" {
-                v = a.config.dtype.hasCodes ? "\(m.codesUsed) of \(a.codebook.codeCount)" : "\(m.codesUsed) distinct values"
+                v = a.stored != nil || a.config.dtype.hasCodes ? "\(m.codesUsed) of \(a.codeSlots)" : "\(m.codesUsed) distinct values"
             }
             lines.append("  " + spec.label.padding(toLength: 12, withPad: " ", startingAt: 0) + v)
         }
@@ -99,9 +129,11 @@ public struct ReportRenderer: Sendable {
         if o.columns.count > 10 { lines.append("  … \(o.columns.count - 10) more") }
         lines.append("")
         lines.append("histograms (log count)")
-        let hists: [(String, Histogram)] = [("values", a.valueHistogram),
+        var hists: [(String, Histogram)] = [("values", a.valueHistogram),
                                             (a.codebook.domainLabel, a.normalizedHistogram),
                                             ("error", a.errorHistogram)]
+        // A stored quantization without its original has no error to draw.
+        if let st = a.stored, st.original == nil { hists.removeLast() }
         let width = hists.map(\.0.count).max() ?? 0
         for (label, h) in hists {
             let range = "[\(NumberFormat.compact(h.lower)), \(NumberFormat.compact(h.upper))]"
@@ -115,7 +147,8 @@ public struct ReportRenderer: Sendable {
         let a = analysis
         var header = ["file", "tensor", "shape", "source_dtype", "count", "dtype", "block", "double_quant"]
         var row = [file, a.tensorName, a.shape.map(String.init).joined(separator: "x"), a.sourceDType, String(a.count),
-                   a.config.dtype.name, a.config.block.description, String(a.config.doubleQuant)]
+                   dtypeName, blockValue.serialized(pretty: false).replacingOccurrences(of: "\"", with: ""),
+                   String(a.stored == nil && a.config.doubleQuant)]
         for (k, v) in statPairs + metricPairs {
             header.append(k)
             row.append(v.serialized(pretty: false))
@@ -127,7 +160,8 @@ public struct ReportRenderer: Sendable {
 
     func markdown() -> String {
         let a = analysis
-        var out = "### \(a.tensorName) · \(a.config.dtype.name) · block \(a.config.block)\(a.config.doubleQuant ? " · double quant" : "")\n\n"
+        var out = a.stored.map { "### \(a.tensorName) · \($0.label) · blocks of \($0.blockElements)\n\n" }
+            ?? "### \(a.tensorName) · \(a.config.dtype.name) · block \(a.config.block)\(a.config.doubleQuant ? " · double quant" : "")\n\n"
         out += "`\(file)`, shape \(NumberFormat.shape(a.shape)), \(a.sourceDType), \(a.count) values\n\n"
         out += "| metric | value |\n|---|---|\n"
         for (k, v) in metricPairs { out += "| \(k) | \(v.serialized(pretty: false)) |\n" }

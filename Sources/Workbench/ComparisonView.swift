@@ -43,7 +43,7 @@ enum ComparisonView {
     /// One side: the normalised histogram with that configuration's levels and boundaries.
     static func histogram(_ s: WorkbenchState, _ a: Analysis, label: String, _ buf: inout Buffer, _ r: Rect) {
         let theme = s.theme, g = s.glyphs
-        let title = "\(label) · \(a.config.description)"
+        let title = "\(label) · \(a.label)"
         let inner = WorkbenchView.panel(title, focused: false, theme).render(into: &buf, area: r, glyphs: g)
         guard inner.width > 0, inner.height > 1 else { return }
         let cb = a.codebook

@@ -113,6 +113,8 @@ public final class AnalysisService: Sendable {
     public let sampleValues: Int
     /// What the sweep view measures.
     public let sweepConfigurations: [QuantConfig]
+    /// The file the open one was quantized from (`--original`), for the stored figures' error.
+    public let original: OriginalSource?
 
     private struct Store {
         var cache: [AnalysisKey: Analysis] = [:]
@@ -133,8 +135,10 @@ public final class AnalysisService: Sendable {
     public init(file: any TensorCatalog, options: AnalysisOptions = AnalysisOptions(bins: AnalysisService.bins),
                 estimateAbove: Int = 8 << 20, sampleValues: Int = 4 << 20,
                 sweepConfigurations: [QuantConfig] = Sweep.addingDoubleQuant(
-                    Sweep.configurations(datatypes: Sweep.defaultDatatypes, blocks: Sweep.defaultBlocks))) {
+                    Sweep.configurations(datatypes: Sweep.defaultDatatypes, blocks: Sweep.defaultBlocks)),
+                original: OriginalSource? = nil) {
         self.file = file
+        self.original = original
         self.sweepConfigurations = sweepConfigurations
         self.options = options
         self.estimateAbove = estimateAbove
@@ -176,6 +180,12 @@ public final class AnalysisService: Sendable {
         let reader = try reader(key.tensor)
         let progress = QuantCore.Progress()
         store.withLock { $0.progress = progress }
+        if key.stored {
+            let a = try storedAnalysis(key, reader: reader, cancellation: cancellation, progress: progress)
+            remember(a, for: key)
+            deliver(a)
+            return
+        }
         if reader.info.count > estimateAbove {
             deliver(try Analyzer.analyze(reader, config: key.config, options: options, sampleValues: sampleValues,
                                          cancellation: cancellation))
@@ -189,6 +199,18 @@ public final class AnalysisService: Sendable {
         }
         remember(a, for: key)
         deliver(a)
+    }
+
+    /// The figures of the file's own quantization of the tensor, against its original when `--original`
+    /// has one that fits (else without error figures). The analysis carries the key's configuration:
+    /// the one `d` leaves the stored entry for.
+    private func storedAnalysis(_ key: AnalysisKey, reader: any TensorReader, cancellation: Cancellation,
+                                progress: QuantCore.Progress) throws -> Analysis {
+        let source = try? original?.reader(for: key.tensor, quantized: file)
+        var a = try StoredAnalysis.analyze(reader, original: source?.reader, originalLabel: source?.label, options: options,
+                                           cancellation: cancellation, progress: progress)
+        a.config = key.config
+        return a
     }
 
     private func remember(_ a: Analysis, for key: AnalysisKey) {

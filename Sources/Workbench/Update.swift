@@ -102,6 +102,7 @@ public enum Update {
         }
         guard let action = Keymap.action(for: key, in: s.deepView) else { return [] }
         s.status = ""
+        if let handled = StoredEntry.handle(action, &s) { return handled }
         if let view = s.deepView, let handled = handleInView(view, action, &s) { return handled }
         switch action {
         case .quit: s.quit = true
@@ -136,7 +137,7 @@ public enum Update {
         case .pin:
             if let a = s.analysis {
                 s.pin = Pin(analysis: a)
-                s.status = "pinned \(a.config.description)"
+                s.status = "pinned \(a.label)"
             }
         case .open:
             guard let t = s.selectedTensor else { return [] }
@@ -146,6 +147,7 @@ public enum Update {
             }
             guard t.count > 0 else { s.status = "\(t.name) is empty"; return [] }
             s.openTensor = t.name
+            StoredEntry.opened(&s)
             s.analysis = nil
             s.sweep = nil
             s.int8 = nil
@@ -154,10 +156,7 @@ public enum Update {
             s.inspectBlock = 0
             return request(&s)
         case .nextDtype, .previousDtype:
-            let all = DataType.allCases
-            let i = all.firstIndex(of: s.dtype) ?? 0
-            s.dtype = all[(i + (action == .nextDtype ? 1 : all.count - 1)) % all.count]
-            return request(&s)
+            return StoredEntry.cycle(&s, forward: action == .nextDtype)
         case .largerBlock, .smallerBlock:
             if let fixed = s.dtype.fixedBlock {
                 s.status = "\(s.dtype.name) has a fixed block of \(fixed)"
@@ -267,6 +266,7 @@ public enum Update {
         case (.sweep, .open):
             guard let rows = s.sweep?.sortedRows, rows.indices.contains(s.sweepSelection) else { return [] }
             let c = rows[s.sweepSelection].config
+            s.storedView = false
             s.dtype = c.dtype
             if c.dtype.fixedBlock == nil && c.dtype.hasCodes { s.userBlock = c.block }
             s.doubleQuant = c.doubleQuant

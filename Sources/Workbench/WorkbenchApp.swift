@@ -1,5 +1,6 @@
 import Foundation
 import QuantCore
+import Reports
 import Synchronization
 import TUI
 import TensorCore
@@ -17,8 +18,8 @@ public final class WorkbenchApp: Sendable {
     private let inbox = Inbox()
     private let initial: WorkbenchState
 
-    public init(file: any TensorCatalog, state: WorkbenchState) {
-        runner = EffectRunner(service: AnalysisService(file: file))
+    public init(file: any TensorCatalog, state: WorkbenchState, original: OriginalSource? = nil) {
+        runner = EffectRunner(service: AnalysisService(file: file, original: original))
         initial = state
     }
 
@@ -49,7 +50,7 @@ public final class WorkbenchApp: Sendable {
                 terminal.draw(WorkbenchView.render(state))
                 dirty = false
                 let drawn = FrameTimer.now
-                let shown = state.analysis.map { state.currentKey == AnalysisKey(tensor: $0.tensorName, config: $0.config) } ?? false
+                let shown = state.analysis.map { state.currentKey == AnalysisKey(tensor: $0.tensorName, config: $0.config, stored: $0.stored != nil) } ?? false
                 timer?.frame(at: drawn, generation: state.generation, figuresShown: shown, figuresCurrent: shown && !state.busy,
                              deepCurrent: !state.deepBusy)
                 timer?.busy(drawn - start)

@@ -9,12 +9,16 @@ public enum WorkbenchLauncher {
     /// The opening state: the file's tensors, the first (or chosen) tensor open, the configuration
     /// (a tensor stored in a quantized format starts in that format, so "what if it were NF4
     /// instead?" is one key away), themes, glyphs, and the activation tensors the LLM.int8() view may use.
+    /// A tensor stored in quantized ggml blocks opens on its stored entry (`StoredEntry`) unless the user
+    /// chose a datatype; `original` is the `--original` file, named in the header.
     public static func state(file: TensorFile, tensor: String?, config: (DataType) -> QuantConfig, userChoseBlock: Bool,
+                             userChoseDatatype: Bool = false, original: String? = nil,
                              themes: [Theme], activations: [ActivationSource],
                              environment: [String: String] = ProcessInfo.processInfo.environment) -> WorkbenchState {
         let first = tensor ?? file.tensors.first { $0.isFloatConvertible && $0.count > 0 }?.name
         let firstInfo = first.flatMap { file.info(named: $0) }
-        let own = firstInfo.flatMap(DataType.storedFormat(of:))
+        let stored = firstInfo.flatMap(StoredEntry.format(of:))
+        let own = firstInfo.flatMap(DataType.storedFormat(of:)) ?? stored?.counterpart
         let c = config(own ?? .nf4)
         var state = WorkbenchState(file: file.path, tensors: file.tensors, themes: themes)
         state.dtype = c.dtype
@@ -25,6 +29,8 @@ public enum WorkbenchLauncher {
             state.userBlock = stored.block
             state.doubleQuant = c.doubleQuant || stored.doubleQuant
         }
+        state.storedView = stored != nil && !userChoseDatatype
+        state.originalFile = original
         state.glyphs = GlyphSet.forEnvironment(environment)
         state.activationCandidates = activations
         if let first, let i = file.tensors.firstIndex(where: { $0.name == first }) {

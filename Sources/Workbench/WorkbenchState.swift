@@ -29,6 +29,8 @@ public struct SweepProgress: Sendable, Equatable {
 public struct AnalysisKey: Sendable, Hashable {
     public var tensor: String
     public var config: QuantConfig
+    /// The file's own quantization of the tensor rather than `config` (`StoredEntry`).
+    public var stored = false
 }
 
 /// The whole state of the workbench; the screen is a pure function of it.
@@ -42,6 +44,10 @@ public struct WorkbenchState: Sendable {
     public var focus: Pane = .tensors
     public var openTensor: String?
     public var dtype: DataType = .nf4
+    /// The file's own quantization of the open tensor is current instead of `dtype` (`StoredEntry`).
+    public var storedView = false
+    /// The file given with `--original`, whose tensors the stored figures are measured against.
+    public var originalFile: String?
     /// The block the user chose; fixed-block formats override it while they are current.
     public var userBlock: BlockSize = .elements(64)
     public var doubleQuant = false
@@ -122,7 +128,7 @@ public struct WorkbenchState: Sendable {
 
     /// The analysis key of what should be on screen, if a tensor is open.
     public var currentKey: AnalysisKey? {
-        openTensor.map { AnalysisKey(tensor: $0, config: config) }
+        openTensor.map { AnalysisKey(tensor: $0, config: config, stored: storedView) }
     }
 
     /// Outlier columns under the current threshold, recomputed from the column absmax

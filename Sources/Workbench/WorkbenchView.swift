@@ -92,6 +92,7 @@ public enum WorkbenchView {
     /// pending one after an arrow until its figures land (`nf4 · block 64 → fp4`), and for an
     /// estimate from a sample of a large tensor how much of it was seen.
     static func configurationLabel(_ s: WorkbenchState) -> String {
+        if let stored = StoredEntry.headerLabel(s) { return stored }
         let wanted = s.config
         guard let a = s.analysis, a.tensorName == s.openTensor else {
             return "\(wanted.dtype.name) · block \(wanted.block) · dq \(wanted.doubleQuant ? "on" : "off")"
@@ -186,7 +187,7 @@ public enum WorkbenchView {
             panel("error", focused: s.focus == .errors, theme).render(into: &buf, area: r, glyphs: g)
             return
         }
-        if s.showCodeUsage && !a.codeUsage.isEmpty {
+        if (s.showCodeUsage || StoredEntry.hasNoError(a)) && !a.codeUsage.isEmpty {
             let title = "code usage · \(a.metrics.codesUsed) of \(a.codeUsage.count) used · \(String(format: "%.2f", a.metrics.codeEntropyBits)) bits"
             let inner = panel(title, focused: s.focus == .errors, theme).render(into: &buf, area: r, glyphs: g)
             let w = HistogramWidget(counts: a.codeUsage, lower: 0, upper: Double(a.codeUsage.count - 1), logScale: s.logAxis,
@@ -211,7 +212,7 @@ public enum WorkbenchView {
         var rows: [(String, String, String, Bool?)] = MetricTable.all.map { spec in
             var value = spec.text(m)
             if spec.key == "codes_used" {
-                value = a.config.dtype.hasCodes ? "\(m.codesUsed)/\(a.codebook.codeCount)" : "\(m.codesUsed) vals"
+                value = a.config.dtype.hasCodes ? "\(m.codesUsed)/\(a.codeSlots)" : "\(m.codesUsed) vals"
             }
             guard let p, spec.better != .neither else { return (spec.short, value, "", nil) }
             return (spec.short, value, spec.delta(from: p, to: m), spec.improved(from: p, to: m))

@@ -46,6 +46,8 @@ enum QscopeMain {
         case let e as OutlierIsolationError: (e.description, 2)
         case let e as Int8DecompositionError: (e.description, 2)
         case let e as StudyError: (e.description, 2)
+        case let e as ComparisonError: (e.description, 65)
+        case let e as StoredAnalysisError: (e.description, 2)
         case let e as GGUFExport.Failure: (e.description, 2)
         case let e as TensorWriteError: (e.description, 1)
         case let e as InferenceError: (e.description, e.exitCode)
@@ -81,7 +83,7 @@ struct Qscope: ParsableCommand {
 
         Exit codes: 0 success, 1 runtime failure, 2 usage error, 65 malformed or unsupported input file.
         """,
-        subcommands: [Open.self, List.self, Report.self, Sweep.self, Scan.self, Quantize.self, Dequantize.self, Synth.self, Inspect.self, Int8Command.self,
+        subcommands: [Open.self, List.self, Report.self, Sweep.self, Scan.self, Compare.self, Quantize.self, Dequantize.self, Synth.self, Inspect.self, Int8Command.self,
                       Isolate.self, Explain.self, Bench.self, Embed.self, Eval.self, SensitivityCommand.self, Allocate.self],
         defaultSubcommand: Open.self
     )

@@ -32,12 +32,21 @@ public struct Analysis: Sendable {
     public var peakBlockZero: Float = 0
     /// For an estimate from evenly spread chunks: how many values it saw; nil when every value was analysed.
     public var coverage: Int?
+    /// Set when the figures are a file's own quantization read from its blocks (`StoredAnalysis`), not
+    /// a re-quantization: then `config` is only the datatype a re-quantization starts from.
+    public var stored: StoredFormat?
 
     /// The tensor's shape as rows × columns (last axis).
     public var rows: Int { grouping.rows }
     public var cols: Int { grouping.cols }
 
     public var count: Int { grouping.count }
+
+    /// What the figures are of: `stored Q4_K`, or the configuration (`nf4 · block 64 · dq off` style).
+    public var label: String { stored?.label ?? config.description }
+
+    /// Slots of the code usage: the code book's codes, or a lattice type's grid points.
+    public var codeSlots: Int { stored?.codeCount ?? codebook.codeCount }
 
     /// Whether the figures come from a sample of the tensor.
     public var isEstimate: Bool { coverage != nil }

@@ -11,7 +11,13 @@ import Workbench
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Quantize one tensor and report statistics, error metrics, outlier columns and histograms.",
-        discussion: HelpText.datatypes + "\n" + HelpText.blocks + "\n\n" + HelpText.exitCodes)
+        discussion: """
+        With --stored, a tensor a GGUF file stores quantized (Q4_K, IQ2_XXS, …) is reported as the file holds it: \
+        the code usage read from its blocks (grid points for the IQ lattice types), its levels, the normalised \
+        histogram, and with --original FILE the error of the stored values against the tensor they were made from \
+        (matched by name or by llama.cpp's names, as qscope compare does).
+
+        """ + HelpText.datatypes + "\n" + HelpText.blocks + "\n\n" + HelpText.exitCodes)
 
     @OptionGroup var selection: TensorSelection
     @OptionGroup var quant: QuantOptions
@@ -25,6 +31,12 @@ struct Report: ParsableCommand {
     @Option(name: .long, help: "Histogram bins (1…4096).")
     var bins: Int = 64
 
+    @Flag(name: .long, help: "Report the file's own stored quantization (a quantized GGUF tensor) instead of re-quantizing it.")
+    var stored = false
+
+    @Option(name: .long, help: ArgumentHelp("With --stored: the file the tensor was quantized from, for the error figures.", valueName: "file"))
+    var original: String?
+
     @OptionGroup var output: OutputOptions
     var format: OutputFormat { output.format }
 
@@ -33,11 +45,29 @@ struct Report: ParsableCommand {
         guard outlierThreshold.isFinite, outlierThreshold >= 0, outlierK.isFinite, outlierK >= 0 else {
             throw ValidationError("--outlier-threshold and --outlier-k must be finite and not negative")
         }
+        if original != nil && !stored { throw ValidationError("--original goes with --stored") }
+        if stored && (quant.dtype != nil || quant.block != nil || quant.doubleQuant) {
+            throw ValidationError("--stored reports the file's own quantization; --dtype, --block and --double-quant choose a re-quantization")
+        }
     }
 
     func run() throws {
-        let (_, reader) = try TensorLoading.reader(selection)
+        let (file, reader) = try TensorLoading.reader(selection)
         let options = AnalysisOptions(bins: bins, outlierThreshold: outlierThreshold, outlierK: outlierK)
+        if stored {
+            var source: (reader: any TensorReader, label: String)?
+            if let original {
+                let of = try TensorLoading.open(original)
+                do {
+                    source = try OriginalSource(original: of, quantized: file).reader(for: reader.info.name, quantized: file)
+                } catch let e as OriginalSourceError {
+                    throw CLIError.usage(e.description)
+                }
+            }
+            let analysis = try StoredAnalysis.analyze(reader, original: source?.reader, originalLabel: source?.label, options: options)
+            print(ReportRenderer(file: selection.file, analysis: analysis).render(format), terminator: "")
+            return
+        }
         let analysis = try Analyzer.analyze(reader, config: try quant.config(), options: options)
         print(ReportRenderer(file: selection.file, analysis: analysis).render(format), terminator: "")
     }
