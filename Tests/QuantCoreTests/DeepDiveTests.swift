@@ -233,7 +233,7 @@ struct DeepDiveTests {
         let elapsed = Date().timeIntervalSince(start)
         #expect(!r.outlierColumns.isEmpty)
         // Well under a second on one core in a debug build; the bound leaves room for a busy machine.
-        #expect(elapsed < 3, "took \(elapsed) s")
+        #expect(elapsed < 10, "took \(elapsed) s")
     }
 
     // MARK: outlier isolation

@@ -39,7 +39,7 @@ struct FuzzRegressionTests {
         for url in files {
             let start = Date()
             #expect(throws: TensorFileError.self) { try TensorFile.open(url.path) }
-            #expect(Date().timeIntervalSince(start) < 0.25, "\(url.lastPathComponent) took \(Date().timeIntervalSince(start)) s")
+            #expect(Date().timeIntervalSince(start) < 2, "\(url.lastPathComponent) took \(Date().timeIntervalSince(start)) s")
         }
     }
 }

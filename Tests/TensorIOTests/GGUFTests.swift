@@ -91,6 +91,6 @@ struct GGUFTests {
         let start = Date()
         let e = MalformedTests.firstError(url.path)
         #expect(e?.description.contains(reason) == true, "\(label): \(e?.description ?? "no error")")
-        #expect(Date().timeIntervalSince(start) < 1)
+        #expect(Date().timeIntervalSince(start) < 5, "refused in bounded time (a hang would take minutes)")
     }
 }

@@ -151,7 +151,7 @@ struct MalformedTests {
         } else {
             Issue.record("\(label): no error")
         }
-        #expect(Date().timeIntervalSince(start) < 1, "\(label) took too long")
+        #expect(Date().timeIntervalSince(start) < 5, "\(label) took too long")
     }
 }
 
