@@ -91,6 +91,13 @@ public struct ReportRenderer: Sendable {
         ]))]
     }
 
+    /// One metric as the text and Markdown reports write it (codes used as `16 of 16`).
+    func metricText(_ spec: MetricSpec) -> String {
+        let a = analysis, m = a.metrics
+        guard spec.key == "codes_used" else { return spec.text(m) }
+        return a.stored != nil || a.config.dtype.hasCodes ? "\(m.codesUsed) of \(a.codeSlots)" : "\(m.codesUsed) distinct values"
+    }
+
     func text() -> String {
         let a = analysis
         let s = a.stats
@@ -112,11 +119,7 @@ public struct ReportRenderer: Sendable {
         lines.append("")
         lines.append("metrics")
         for spec in MetricTable.all {
-            var v = spec.text(m)
-            if spec.key == "codes_used" {
-                v = a.stored != nil || a.config.dtype.hasCodes ? "\(m.codesUsed) of \(a.codeSlots)" : "\(m.codesUsed) distinct values"
-            }
-            lines.append("  " + spec.label.padding(toLength: 12, withPad: " ", startingAt: 0) + v)
+            lines.append("  " + spec.label.padding(toLength: 12, withPad: " ", startingAt: 0) + metricText(spec))
         }
         if m.excluded > 0 { lines.append("  (\(m.excluded) non-finite inputs left out of the metrics)") }
         lines.append("")
@@ -124,7 +127,7 @@ public struct ReportRenderer: Sendable {
         lines.append("outlier columns (\(o.rule); median \(NumberFormat.compact(Double(o.median)))): \(o.columns.count)")
         for c in o.columns.prefix(10) {
             lines.append("  col \(c.index)".padding(toLength: 12, withPad: " ", startingAt: 0)
-                         + "absmax \(NumberFormat.compact(Double(c.absmax)))  \(NumberFormat.fixed(c.ratio, 1))× median")
+                         + "absmax \(NumberFormat.compact(Double(c.absmax)))  \(NumberFormat.ratio(c.ratio)) median")
         }
         if o.columns.count > 10 { lines.append("  … \(o.columns.count - 10) more") }
         lines.append("")
@@ -163,13 +166,20 @@ public struct ReportRenderer: Sendable {
         var out = a.stored.map { "### \(a.tensorName) · \($0.label) · blocks of \($0.blockElements)\n\n" }
             ?? "### \(a.tensorName) · \(a.config.dtype.name) · block \(a.config.block)\(a.config.doubleQuant ? " · double quant" : "")\n\n"
         out += "`\(file)`, shape \(NumberFormat.shape(a.shape)), \(a.sourceDType), \(a.count) values\n\n"
-        out += "| metric | value |\n|---|---|\n"
-        for (k, v) in metricPairs { out += "| \(k) | \(v.serialized(pretty: false)) |\n" }
-        out += "\n| stat | value |\n|---|---|\n"
-        for (k, v) in statPairs { out += "| \(k) | \(v.serialized(pretty: false)) |\n" }
+        // Numbers as the text report writes them (NumberFormat), not JSON's 17 digits: Markdown is read.
+        out += "| metric | value |\n|---|---:|\n"
+        for spec in MetricTable.all { out += "| \(spec.key) | \(metricText(spec)) |\n" }
+        out += "\n| stat | value |\n|---|---:|\n"
+        let s = a.stats
+        for (k, v) in [("mean", s.mean), ("std", s.std), ("min", s.min), ("max", s.max), ("absmax", s.absmax), ("kurtosis", s.kurtosis)] {
+            out += "| \(k) | \(NumberFormat.compact(v)) |\n"
+        }
+        out += "| nan | \(s.nanCount) |\n| inf | \(s.infCount) |\n"
         out += "\nOutlier columns (\(a.outliers.rule)): \(a.outliers.columns.count)"
         if !a.outliers.columns.isEmpty {
-            out += " — " + a.outliers.columns.prefix(10).map { "\($0.index) (\(NumberFormat.compact(Double($0.absmax))))" }.joined(separator: ", ")
+            out += " — " + a.outliers.columns.prefix(10).map {
+                "\($0.index) (\(NumberFormat.compact(Double($0.absmax))), \(NumberFormat.ratio($0.ratio)) median)"
+            }.joined(separator: ", ")
         }
         return out + "\n"
     }

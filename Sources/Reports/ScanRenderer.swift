@@ -70,18 +70,25 @@ public struct ScanRenderer: Sendable {
                 ("skipped", .array(skipped.map { .object([("name", .string($0.name)), ("reason", .string($0.reason))]) })),
             ]).serialized() + "\n"
         case .csv:
-            var out = CSV.line(["name", "shape", "source_dtype", "count", "sqnr_db", "rel_fro_err", "max_abs_err", "bits_per_param", "outlier_columns"])
+            // Each line carries the analysis' configuration, as `report --format csv` does, so that lines
+            // from scans at several configurations can be concatenated.
+            var out = CSV.line(["name", "shape", "source_dtype", "count", "dtype", "block", "double_quant",
+                                "sqnr_db", "rel_fro_err", "max_abs_err", "bits_per_param", "outlier_columns"])
             for r in rows {
                 out += CSV.line([r.name, r.shape.map(String.init).joined(separator: "x"), r.sourceDType, String(r.count),
+                                 config.dtype.name, config.block.description, String(config.doubleQuant),
                                  JSONValue.double(r.metrics.sqnrDB).serialized(), JSONValue.double(r.metrics.relFroErr).serialized(),
                                  JSONValue.double(r.metrics.maxAbsErr).serialized(), JSONValue.double(r.metrics.bitsPerParam).serialized(),
                                  String(r.outlierColumns)])
             }
             return out
         case .markdown:
-            var out = "| tensor | shape | dtype | SQNR dB | rel. error | max err | outlier cols |\n|---|---|---|---:|---:|---:|---:|\n"
+            // The caption names the analysis' configuration; `stored` is each tensor's dtype in the file.
+            var out = "`\(file)`: \(rows.count) tensors at \(config.dtype.name) · block \(config.block)"
+                + (config.doubleQuant ? " · double quant" : "") + ", sorted by \(sort.rawValue)\n\n"
+            out += "| tensor | shape | stored | dtype | block | SQNR dB | rel. error | max err | outlier cols |\n|---|---|---|---|---|---:|---:|---:|---:|\n"
             for r in rows {
-                out += "| \(r.name) | \(NumberFormat.shape(r.shape)) | \(r.sourceDType) | \(NumberFormat.fixed(r.metrics.sqnrDB, 2)) | \(NumberFormat.compact(r.metrics.relFroErr)) | \(NumberFormat.compact(r.metrics.maxAbsErr)) | \(r.outlierColumns) |\n"
+                out += "| \(r.name) | \(NumberFormat.shape(r.shape)) | \(r.sourceDType) | \(config.dtype.name)\(config.doubleQuant ? " +dq" : "") | \(config.block) | \(NumberFormat.fixed(r.metrics.sqnrDB, 2)) | \(NumberFormat.compact(r.metrics.relFroErr)) | \(NumberFormat.compact(r.metrics.maxAbsErr)) | \(r.outlierColumns) |\n"
             }
             return out
         case .text:

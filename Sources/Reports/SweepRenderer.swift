@@ -14,12 +14,13 @@ public struct SweepRenderer: Sendable {
         self.sweep = sweep
     }
 
+    /// Every format lists the rows in the same order: by cost (`Sweep.rowsByCost`).
     public func render(_ format: OutputFormat) -> String {
         switch format {
         case .json:
             return JSONValue.object([
                 ("file", .string(file)), ("tensor", .string(tensor)),
-                ("rows", .array(sweep.rows.map { r in
+                ("rows", .array(sweep.rowsByCost.map { r in
                     .object([
                         ("dtype", .string(r.config.dtype.name)), ("block", r.config.block.jsonValue),
                         ("double_quant", .bool(r.config.doubleQuant)),
@@ -31,7 +32,7 @@ public struct SweepRenderer: Sendable {
             ]).serialized() + "\n"
         case .csv:
             var out = CSV.line(["dtype", "block", "double_quant", "bits_per_param", "sqnr_db", "rel_fro_err", "max_abs_err", "pareto"])
-            for r in sweep.rows {
+            for r in sweep.rowsByCost {
                 out += CSV.line([r.config.dtype.name, r.config.block.description, String(r.config.doubleQuant),
                                  JSONValue.double(r.bitsPerParam).serialized(), JSONValue.double(r.sqnrDB).serialized(),
                                  JSONValue.double(r.relFroErr).serialized(), JSONValue.double(r.maxAbsErr).serialized(),

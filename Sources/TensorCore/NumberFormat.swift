@@ -59,6 +59,10 @@ public enum NumberFormat {
     /// `x` with `n` decimals.
     public static func fixed(_ x: Double, _ n: Int) -> String { format(x, .fixed(n)) }
 
+    /// A ratio to a median or a reference, one decimal and `×` (`55.5×`): the outlier columns read the
+    /// same in the workbench and in `report`.
+    public static func ratio(_ x: Double, ascii: Bool = false) -> String { fixed(x, 1) + (ascii ? "x" : "×") }
+
     /// A count in thousands, millions or billions: `4.2 M`, `525 M`, `1.3 G`.
     public static func count(_ n: Int) -> String {
         let v = Double(n)

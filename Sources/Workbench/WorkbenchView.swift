@@ -247,7 +247,7 @@ public enum WorkbenchView {
         let right = Rect(x: stripArea.maxX + 2, y: strip.y, width: strip.width - stripWidth - 2, height: strip.height)
         let summary = "\(cols.count) of \(a.outliers.columnAbsmax.count) columns; median absmax \(NumberFormat.compact(Double(a.outliers.median)))"
         buf.put(summary, x: right.x, y: right.y, style: theme.style(.dim), maxWidth: right.width)
-        let list = cols.prefix(12).map { "\($0.index): \(NumberFormat.compact(Double($0.absmax))) (\(NumberFormat.fixed($0.ratio, 1))×)" }
+        let list = cols.prefix(12).map { "\($0.index): \(NumberFormat.compact(Double($0.absmax))) (\(NumberFormat.ratio($0.ratio)))" }
         buf.put(list.isEmpty ? "none" : list.joined(separator: "   "), x: listRow.x, y: listRow.y,
                 style: theme.style(.outlier), maxWidth: listRow.width)
     }

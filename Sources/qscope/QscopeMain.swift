@@ -15,7 +15,9 @@ import Workbench
 enum QscopeMain {
     static func main() {
         MemoryPolicy.keepFreedMemory()
+        let arguments = Array(CommandLine.arguments.dropFirst())
         do {
+            try CommandLineAdvisor.checkFirstWord(arguments)
             var command = try Qscope.parseAsRoot()
             try command.run()
         } catch let code as ExitCode {
@@ -26,7 +28,9 @@ enum QscopeMain {
                 print(Qscope.fullMessage(for: error))
                 exit(0)
             }
-            // Every other parser error is a usage error: one line, the usage, exit 2.
+            // Every other parser error is a usage error, exit 2: what is wrong and the nearest valid
+            // name when the advisor can tell, else the parser's own line and the usage.
+            if let advice = CommandLineAdvisor.diagnose(arguments) { fail(advice, code: 2) }
             var text = Qscope.fullMessage(for: error)
             if text.hasPrefix("Error: ") { text.removeFirst("Error: ".count) }
             fail(text, code: 2)

@@ -68,7 +68,15 @@ struct Int8Command: ParsableCommand {
         let f = try TensorLoading.open(file, revision: model.revision)
         let w = try TensorLoading.load(f, try TensorLoading.pick(f, name: weight))
         let af = try activationsFile.map { try TensorLoading.open($0) } ?? f
-        let a = try TensorLoading.load(af, try TensorLoading.pick(af, name: activations))
+        let aInfo: TensorInfo
+        do {
+            aInfo = try TensorLoading.pick(af, name: activations)
+        } catch let e as CLIError where activationsFile == nil {
+            // The activations are usually in a file of their own: say where they were looked for.
+            throw CLIError.usage(e.message + ". The activations were looked for in FILE; name their file with "
+                                 + "--activations-file FILE (for the bundled sample: samples/minilm-l6-activations.safetensors)")
+        }
+        let a = try TensorLoading.load(af, aInfo)
         guard w.shape.count == 2 else {
             throw CLIError.usage("the weight \(w.name) must be 2-D [out, in]; it has shape \(NumberFormat.shape(w.shape))")
         }

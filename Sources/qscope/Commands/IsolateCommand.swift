@@ -47,5 +47,21 @@ struct Isolate: ParsableCommand {
         let iso = try OutlierIsolation(t.values, rows: t.rows, cols: t.cols, config: try quant.config(),
                                        by: OutlierIsolation.Ranking(rawValue: ranking) ?? .magnitude, percents: try parsedPercents())
         print(IsolationRenderer(file: selection.file, tensor: t.name, isolation: iso).render(format), terminator: "")
+        for row in iso.rows where row.percent > Self.usefulPercent {
+            FileHandle.standardError.write(Data("qscope: warning: \(Self.costWarning(row))\n".utf8))
+        }
+    }
+
+    /// Past this share, keeping weights in fp16 costs more bits than it is worth (SpQR keeps about 1 %).
+    static let usefulPercent = 5.0
+
+    /// What keeping `row.percent` % of the weights costs, against what is reasonable.
+    static func costWarning(_ row: OutlierIsolation.Row) -> String {
+        let extra = row.percent / 100 * Double(OutlierIsolation.bitsPerKept)
+        var s = "keeping \(NumberFormat.compact(row.percent)) % of the weights in fp16 costs "
+            + "\(NumberFormat.fixed(extra, 2)) bits/param on its own (16-bit value + 32-bit index each), "
+            + "\(NumberFormat.fixed(row.bitsPerParam, 2)) bits/param in all"
+        if row.bitsPerParam >= 16 { s += ", more than storing every weight in fp16" }
+        return s + "; SpQR keeps about 1 % (0–2 % is the useful range)"
     }
 }

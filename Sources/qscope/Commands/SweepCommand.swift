@@ -30,12 +30,12 @@ struct Sweep: ParsableCommand {
     func run() throws {
         let dts = try dtypes.map { list in
             try commaList(list, { DataType(name: $0) }) { s in
-                CLIError.usage("unknown datatype '\(s)'; choose from \(DataType.allValueStrings.joined(separator: ", "))")
+                CLIError.usage(UsageAdvice.datatype(String(s), option: "--dtypes") ?? "--dtypes: unknown datatype '\(s)'")
             }
         } ?? QuantCore.Sweep.defaultDatatypes
         let bs = try blocks.map { list in
             try commaList(list, { BlockSize(argument: $0) }) { s in
-                CLIError.usage("invalid block size '\(s)': use a power of two from 16 to 4096, row, column or tensor")
+                CLIError.usage(UsageAdvice.blockSize(String(s), option: "--blocks") ?? "--blocks: invalid block size '\(s)'")
             }
         } ?? QuantCore.Sweep.defaultBlocks
         var configs = QuantCore.Sweep.configurations(datatypes: dts, blocks: bs)
