@@ -77,6 +77,12 @@ public struct HistogramFigure: Sendable {
         return out
     }
 
+    /// `5` → `⁵`, for the powers of ten of a log axis.
+    static func superscript(_ n: Int) -> String {
+        let digits: [Character] = ["⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹"]
+        return String(String(n).map { $0 == "-" ? "⁻" : $0.wholeNumberValue.map { digits[$0] } ?? $0 })
+    }
+
     public func svg() -> String {
         let width = 880.0, height = 520.0
         let left = 78.0, right = 24.0, top = 74.0, bottom = 64.0
@@ -100,7 +106,7 @@ public struct HistogramFigure: Sendable {
         // Grid and count axis.
         for t in countTicks where t <= yMax {
             doc.line(left, y(t), left + plotW, y(t), class: "grid")
-            let label = logCounts ? (t == 0 ? "1" : "10^\(Int(t))") : NumberFormat.count(Int(t.rounded()))
+            let label = logCounts ? (t == 0 ? "1" : "10" + Self.superscript(Int(t))) : NumberFormat.count(Int(t.rounded()))
             doc.text(label, left - 8, y(t) + 4, class: "tick", anchor: .end)
         }
         // Bars.

@@ -48,6 +48,8 @@ public final class EffectRunner: Sendable {
                 }
             case .cancelDeep:
                 service.cancelDeep()
+            case .export(let e):
+                DispatchQueue.global(qos: .utility).async { deliver(.exported(e.writeAndReport())) }
             }
         }
     }
@@ -92,6 +94,8 @@ public final class EffectRunner: Sendable {
                 emit(.blockFound(key: key, block: b, reason: worst ? "the largest squared error" : "holds the largest |x|"))
             case .cancelDeep:
                 break
+            case .export(let e):
+                emit(.exported(e.writeAndReport()))
             }
         } catch is CancellationError {
             return

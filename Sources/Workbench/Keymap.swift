@@ -11,6 +11,8 @@ public enum Action: Sendable, Equatable {
     case show(DeepView)
     /// Block inspector: previous / next block, the block with the largest error, the block with the largest |x|.
     case previousBlock, nextBlock, worstBlock, maxBlock
+    /// Write the view on screen as an SVG figure and as text (`ViewExport`).
+    case export
 }
 
 /// Where a binding applies.
@@ -76,6 +78,7 @@ public enum Keymap {
         Binding(keys: [.char("G"), .end], action: .bottom, hint: nil, help: "last tensor"),
         Binding(keys: [.enter], action: .open, hint: nil, help: "open the selected tensor"),
         Binding(keys: [.char("/")], action: .filter, hint: nil, help: "filter the tensor list (Esc clears)", scope: .panes),
+        Binding(keys: [.char("E")], action: .export, hint: nil, help: "export the view: an SVG figure and the screen's text, in the current folder"),
         Binding(keys: [.char("t")], action: .nextTheme, hint: "t theme", help: "next colour theme"),
         Binding(keys: [.char("?"), .function(1)], action: .help, hint: "? help", help: "this help"),
         Binding(keys: [.escape], action: .close, hint: "Esc back", help: "close the view or overlay, or clear the filter"),

@@ -23,6 +23,8 @@ public enum Message: Sendable {
     /// The block a search found (`w` the worst, `v` the one holding the largest |x|).
     case blockFound(key: AnalysisKey, block: Int, reason: String)
     case deepFailed(String)
+    /// The view was written (`E`): the status line's sentence.
+    case exported(String)
     case tick
 }
 
@@ -42,4 +44,6 @@ public enum Command: Sendable, Equatable {
     case findBlock(AnalysisKey, worst: Bool)
     /// Stop the deep-dive work that is running (its view was left).
     case cancelDeep
+    /// Write the view on screen to files (`E`).
+    case export(ViewExport)
 }

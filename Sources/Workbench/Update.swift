@@ -65,6 +65,9 @@ public enum Update {
             state.isolation = r
             state.deepBusy = false
             return []
+        case .exported(let message):
+            state.status = message
+            return []
         case .deepFailed(let message):
             state.deepBusy = false
             state.status = message
@@ -120,6 +123,7 @@ public enum Update {
         case .show(let view): return show(view, &s)
         case .previousBlock, .nextBlock, .worstBlock, .maxBlock: break
         case .filter: s.filtering = true; s.focus = .tensors
+        case .export: return [.export(ViewExport.of(s))]
         case .nextTheme: s.themeIndex = (s.themeIndex + 1) % s.themes.count; s.status = "theme: \(s.theme.name)"
         case .toggleLog: s.logAxis.toggle()
         case .toggleDomain: s.normalizedDomain.toggle()

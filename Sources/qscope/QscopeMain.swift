@@ -88,7 +88,7 @@ struct Qscope: ParsableCommand {
         Exit codes: 0 success, 1 runtime failure, 2 usage error, 65 malformed or unsupported input file.
         """,
         subcommands: [Open.self, List.self, Report.self, Sweep.self, Scan.self, Compare.self, Quantize.self, Dequantize.self, Synth.self, Inspect.self, Int8Command.self,
-                      Isolate.self, Explain.self, Bench.self, Embed.self, Eval.self, SensitivityCommand.self, Allocate.self],
+                      Isolate.self, Explain.self, Plot.self, Bench.self, Embed.self, Eval.self, SensitivityCommand.self, Allocate.self],
         defaultSubcommand: Open.self
     )
 }
