@@ -36,6 +36,7 @@ public struct HistogramFigure: Sendable {
                    "\(NumberFormat.fixed(m.bitsPerParam, 3)) bits/param"]
         if a.codeSlots > 0 { sub.append("\(m.codesUsed) of \(a.codeSlots) codes used") }
         sub.append("\(NumberFormat.shape(a.shape)) \(a.sourceDType)")
+        if let seen = a.coverage { sub.append("estimate from \(NumberFormat.count(seen)) of \(NumberFormat.count(a.count)) values") }
         let what = a.stored.map { "\($0.label) · blocks of \($0.blockElements)" }
             ?? "\(a.config.dtype.name) · block \(a.config.block)" + (a.config.doubleQuant ? " · double quant" : "")
         self.init(title: "\(a.tensorName): \(what)", subtitle: sub.joined(separator: " · "),
@@ -136,12 +137,12 @@ public struct HistogramFigure: Sendable {
         // Legend, top right inside the plot.
         let lx = left + plotW - 200, ly = top + 10
         doc.rect(lx - 10, ly - 6, 206, levels.isEmpty ? 30 : 66, class: "background")
-        doc.rect(lx, ly, 18, 12, class: "bar")
+        doc.rect(lx, ly, 18, 12, class: "bar key")
         doc.text("values (\(NumberFormat.count(h.total)))", lx + 26, ly + 11, class: "legend")
         if !levels.isEmpty {
-            doc.line(lx, ly + 28, lx + 18, ly + 28, class: "level")
+            doc.line(lx, ly + 28, lx + 18, ly + 28, class: "level key")
             doc.text("code level (\(levels.count))", lx + 26, ly + 32, class: "legend")
-            doc.line(lx, ly + 48, lx + 18, ly + 48, class: "boundary")
+            doc.line(lx, ly + 48, lx + 18, ly + 48, class: "boundary key")
             doc.text("decision boundary", lx + 26, ly + 52, class: "legend")
         }
         return doc.serialized()
