@@ -46,7 +46,7 @@ struct QuantOptions: ParsableArguments {
     @Option(name: .long, help: "Datatype (see the list below; default nf4, or a GGUF tensor's own format in the workbench).")
     var dtype: DataType?
 
-    @Option(name: .long, help: "Block size: 16…4096, row, column or tensor (default 64, or the format's own).")
+    @Option(name: .long, help: "Block size: a power of two from 16 to 4096, row, column or tensor (default 64, or the format's own).")
     var block: BlockSize?
 
     @Flag(name: .customLong("double-quant"), help: "Quantize the per-block absmax again, as bitsandbytes' compress_statistics (QLoRA).")

@@ -79,7 +79,13 @@ struct Allocate: ParsableCommand {
             }
             let c = QuantConfig(dtype: dt, block: block, doubleQuant: dq)
             return (try? c.validate()) == nil ? nil : c
-        }, failure: { ValidationError("--candidates: '\($0)' is not DTYPE:BLOCK or a DTYPE with its own block (e.g. nf4:64, q4_k, fp16)") })
+        }, failure: { part in
+            // A mistyped datatype or block is named with its nearest valid spelling.
+            let pieces = part.replacingOccurrences(of: "+dq", with: "").split(separator: ":", maxSplits: 1).map(String.init)
+            let advice = pieces.first.flatMap { UsageAdvice.datatype($0, option: "--candidates") }
+                ?? (pieces.count == 2 ? UsageAdvice.blockSize(pieces[1], option: "--candidates") : nil)
+            return ValidationError(advice ?? "--candidates: '\(part)' is not DTYPE:BLOCK or a DTYPE with its own block (e.g. nf4:64, q4_k, fp16)")
+        })
         guard !list.isEmpty else { throw ValidationError("--candidates lists no candidate") }
         return list
     }

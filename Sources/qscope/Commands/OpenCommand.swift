@@ -14,7 +14,8 @@ struct Open: ParsableCommand {
         abstract: "Open a file in the interactive workbench (the default command; the bundled sample without FILE).",
         discussion: """
         Keys: d/D datatype, b/B block, x double quantization, l log axis, n normalised/raw domain, \
-        c code usage, p pin a baseline, o/O outlier threshold, / filter, Enter open, t theme, ? help, q quit. \
+        c code usage, p pin a baseline, o/O outlier threshold, / filter, Enter open, E export the view (SVG + text), \
+        t theme, ? help, q quit. \
         Views (Esc returns): i block inspector, s sweep frontier, a A/B against the pin, m LLM.int8() \
         decomposition (with an activation tensor), u outlier isolation, e explanation.
         A tensor a GGUF file stores quantized (Q4_K, IQ2_XXS, …) opens on its stored entry, 'stored Q4_K': the codes, \
