@@ -22,9 +22,13 @@ enum CommandLineAdvisor {
     /// workbench takes one FILE, so a subcommand was meant); otherwise a missing file (exit 1), saying
     /// that no subcommand has that name either.
     static func checkFirstWord(_ args: [String]) throws {
+        let list = "qscope --help lists the subcommands"
+        // `qscope help NAME` for a NAME that is no subcommand would print the general help and succeed.
+        if args.count >= 2, args[0] == "help", !args[1].hasPrefix("-"), !subcommandNames.contains(args[1]) {
+            throw CLIError.usage("no subcommand '\(args[1])'" + NameSuggestion.didYouMean(args[1], in: subcommandNames) + " (\(list))")
+        }
         guard let first = args.first, !first.hasPrefix("-"), !first.contains("/"), !subcommandNames.contains(first),
               !FileManager.default.fileExists(atPath: first) else { return }
-        let list = "qscope --help lists the subcommands"
         if let near = NameSuggestion.nearest(to: first, in: subcommandNames) {
             throw CLIError.usage("'\(first)' is neither a subcommand nor a file; did you mean '\(near)'? (\(list))")
         }
@@ -89,6 +93,10 @@ enum CommandLineAdvisor {
             switch name {
             case "--dtype": if let advice = UsageAdvice.datatype(value) { return advice }
             case "--block": if let advice = UsageAdvice.blockSize(value) { return advice }
+            case "--format" where OutputFormat(rawValue: value) == nil:
+                let formats = OutputFormat.allCases.map(\.rawValue)
+                return "--format: '\(value)' is not an output format" + NameSuggestion.didYouMean(value, in: formats)
+                    + " (\(formats.joined(separator: ", ")); '\(commandName) --help' says which this command prints)"
             default: break
             }
         }

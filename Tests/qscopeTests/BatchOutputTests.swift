@@ -40,6 +40,8 @@ struct BatchOutputTests {
         try expectUsage(["inspect", npy, "--wrost"], ["unknown option '--wrost'", "did you mean '--worst'?"])
         try expectUsage(["report", npy, "--zzzzzzzz"], ["unknown option '--zzzzzzzz'", "--help"])
         try expectUsage(["inspect", npy, "--index", "-1"], ["--index=-1"])
+        try expectUsage(["report", npy, "--format", "jsn"], ["'jsn' is not an output format", "did you mean 'json'?"])
+        try expectUsage(["help", "reprot"], ["no subcommand 'reprot'", "did you mean 'report'?"])
         // The workbench's own options are checked too (FILE without a subcommand).
         try expectUsage([npy, "--dtype", "nf5"], ["did you mean 'nf4'?"])
         // Neither file nor subcommand, and nothing near: a missing file (exit 1) that says both.
