@@ -92,20 +92,14 @@ public struct CompareRunner: Sendable {
                 continue
             }
             let progress = Progress()
-            let finished = Flag()
-            let box = ResultSlot<Result<ComparisonTotals, Error>>()
             let (a, b, threads) = (originalReader, quantizedReader, threads)
-            let worker = Thread {
-                box.set(Result { try Comparison.measure(original: a, quantized: b, threads: threads, cancellation: cancellation, progress: progress) })
-                finished.set()
-            }
-            worker.stackSize = 1 << 22
-            worker.start()
-            while !finished.wait(milliseconds: 100) {
+            let result = runReportingProgress({
+                try Comparison.measure(original: a, quantized: b, threads: threads, cancellation: cancellation, progress: progress)
+            }, tick: {
                 status(Status(index: i + 1, pairs: pairs.count, name: o.name,
                               valuesDone: Double(done) + progress.fraction * Double(o.count), valuesTotal: total))
-            }
-            switch box.get()! {
+            })
+            switch result {
             case .success(let t):
                 out.rows.append(CompareRow(name: o.name, quantizedName: q.name, shape: o.shape, originalDType: o.dtype,
                                            quantizedDType: q.dtype, rule: p.rule, unpermutedHeads: p.unpermute?.heads, totals: t))

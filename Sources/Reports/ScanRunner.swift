@@ -54,20 +54,14 @@ public struct ScanRunner: Sendable {
             let reader: any TensorReader
             do { reader = try catalog.reader(info.name) } catch { throw error }
             let progress = Progress()
-            let finished = Flag()
             // The analysis runs on a worker; this thread reports progress until it lands.
-            let box = ResultSlot<Result<Analysis, Error>>()
-            let worker = Thread { [config, options] in
-                box.set(Result { try Analyzer.analyze(reader, config: config, options: options, cancellation: cancellation, progress: progress) })
-                finished.set()
-            }
-            worker.stackSize = 1 << 22
-            worker.start()
-            while !finished.wait(milliseconds: 100) {
+            let result = runReportingProgress({ [config, options] in
+                try Analyzer.analyze(reader, config: config, options: options, cancellation: cancellation, progress: progress)
+            }, tick: {
                 status(Status(index: i + 1, tensors: tensors.count, name: info.name,
                               bytesDone: Double(done) + progress.fraction * Double(info.byteCount), bytesTotal: total))
-            }
-            switch box.get()! {
+            })
+            switch result {
             case .success(let a):
                 out.rows.append(ScanRow(name: info.name, shape: info.shape, sourceDType: info.dtype, count: info.count,
                                         metrics: a.metrics, outlierColumns: a.outliers.columns.count))
@@ -85,17 +79,19 @@ public struct ScanRunner: Sendable {
     }
 }
 
-/// A one-shot flag a worker sets and another thread waits on.
-final class Flag: Sendable {
-    private let semaphore = DispatchSemaphore(value: 0)
-    func set() { semaphore.signal() }
-    /// Whether the flag was set within `milliseconds`.
-    func wait(milliseconds: Int) -> Bool { semaphore.wait(timeout: .now() + .milliseconds(milliseconds)) == .success }
-}
-
-/// A value one thread hands another.
-final class ResultSlot<T: Sendable>: Sendable {
-    private let value = Mutex<T?>(nil)
-    func set(_ v: T) { value.withLock { $0 = v } }
-    func get() -> T? { value.withLock { $0 } }
+/// Runs `work` on a thread of its own (with a stack large enough for the engine's passes) while the
+/// calling thread calls `tick` every 100 ms until it lands, so that a batch command reports progress
+/// while one long tensor is measured.
+func runReportingProgress<T: Sendable>(_ work: @escaping @Sendable () throws -> T, tick: () -> Void) -> Result<T, Error> {
+    let finished = DispatchSemaphore(value: 0)
+    let box = Mutex<Result<T, Error>?>(nil)
+    let worker = Thread {
+        let r = Result { try work() }
+        box.withLock { $0 = r }
+        finished.signal()
+    }
+    worker.stackSize = 1 << 22
+    worker.start()
+    while finished.wait(timeout: .now() + .milliseconds(100)) != .success { tick() }
+    return box.withLock { $0 }!
 }

@@ -16,8 +16,9 @@ struct EncodedBlock {
 }
 
 /// What a pass does with the chunks it reads: specialised with the format by `encodeChunks`, so that
-/// its per-block work is inlined into the encoding loop.
-protocol ChunkVisitor {
+/// its per-block work is inlined into the encoding loop. Workers on other threads make and drive
+/// visitors of the type, hence `SendableMetatype`.
+protocol ChunkVisitor: SendableMetatype {
     /// The values of chunk `item` (flat `range`), before any of its blocks is encoded.
     mutating func begin(item: Int, range: Range<Int>, x: UnsafePointer<Float>)
     mutating func visit(_ b: EncodedBlock)

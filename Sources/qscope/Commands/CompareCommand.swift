@@ -57,15 +57,7 @@ struct Compare: ParsableCommand {
                 + "(\(quantized) has \(TensorLoading.describe(q.tensors)))")
         }
         let showProgress = isatty(STDERR_FILENO) == 1
-        SignalGuard.countInterrupts(firstMessage: "\nqscope: stopping after this tensor (Ctrl-C again to stop now)\n")
-        let cancellation = Cancellation()
-        let watcher = Thread {
-            while !cancellation.isCancelled {
-                if SignalGuard.interruptCount >= 2 { cancellation.cancel(); return }
-                Thread.sleep(forTimeInterval: 0.02)
-            }
-        }
-        watcher.start()
+        let cancellation = BatchInterrupts.start()
         let start = Date()
         let runner = CompareRunner(original: o, quantized: q, matching: matching)
         let outcome = try runner.run(stop: { SignalGuard.interruptCount >= 1 }, cancellation: cancellation) { st in

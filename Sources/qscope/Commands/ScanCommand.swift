@@ -41,16 +41,7 @@ struct Scan: ParsableCommand {
         let f = try TensorLoading.open(file, revision: model.revision)
         let config = try quant.config()
         let showProgress = isatty(STDERR_FILENO) == 1
-        SignalGuard.countInterrupts(firstMessage: "\nqscope: stopping after this tensor (Ctrl-C again to stop now)\n")
-        let cancellation = Cancellation()
-        // A second Ctrl-C stops the tensor in hand at its next chunk.
-        let watcher = Thread {
-            while !cancellation.isCancelled {
-                if SignalGuard.interruptCount >= 2 { cancellation.cancel(); return }
-                Thread.sleep(forTimeInterval: 0.02)
-            }
-        }
-        watcher.start()
+        let cancellation = BatchInterrupts.start()
         let start = Date()
         let runner = ScanRunner(catalog: f, config: config, options: AnalysisOptions(bins: 8, outlierThreshold: outlierThreshold))
         let outcome = try runner.run(stop: { SignalGuard.interruptCount >= 1 }, cancellation: cancellation) { st in
