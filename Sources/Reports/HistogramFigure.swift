@@ -38,9 +38,10 @@ public struct HistogramFigure: Sendable {
         sub.append("\(NumberFormat.shape(a.shape)) \(a.sourceDType)")
         if let seen = a.coverage { sub.append("estimate from \(NumberFormat.count(seen)) of \(NumberFormat.count(a.count)) values") }
         let what = a.stored.map { "\($0.label) · blocks of \($0.blockElements)" }
-            ?? "\(a.config.dtype.name) · block \(a.config.block)" + (a.config.doubleQuant ? " · double quant" : "")
+            ?? (a.config.dtype.hasCodes ? "\(a.config.dtype.name) · block \(a.config.block)" + (a.config.doubleQuant ? " · double quant" : "")
+                : "\(a.config.dtype.name) (a cast: no codes, no blocks)")
         self.init(title: "\(a.tensorName): \(what)", subtitle: sub.joined(separator: " · "),
-                  xLabel: a.codebook.domainLabel + " (normalised)", histogram: a.normalizedHistogram,
+                  xLabel: a.codebook.domainLabel == "x" ? "x" : a.codebook.domainLabel + " (normalised)", histogram: a.normalizedHistogram,
                   levels: a.codebook.sortedLevels, boundaries: a.codebook.boundaries, logCounts: logCounts)
     }
 

@@ -45,7 +45,7 @@ public struct ViewExport: Sendable, Equatable {
     /// `TENSOR-DTYPE-bBLOCK[-dq]` (or `TENSOR-stored-TYPE`), with only letters, digits, `.`, `_` and `-`.
     static func fileName(_ tensor: String, _ label: String?, _ config: QuantConfig) -> String {
         let what = label.flatMap { $0.hasPrefix("stored") ? $0.replacingOccurrences(of: " ", with: "-") : nil }
-            ?? "\(config.dtype.name)-b\(config.block)" + (config.doubleQuant ? "-dq" : "")
+            ?? (config.dtype.hasCodes ? "\(config.dtype.name)-b\(config.block)" + (config.doubleQuant ? "-dq" : "") : config.dtype.name)
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
         return String("\(tensor)-\(what)".map { allowed.contains($0) ? $0 : "_" })
     }

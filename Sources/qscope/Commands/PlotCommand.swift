@@ -40,8 +40,8 @@ struct Plot: ParsableCommand {
     func run() throws {
         let (_, reader) = try TensorLoading.reader(selection)
         let analysis = try Analyzer.analyze(reader, config: try quant.config(), options: AnalysisOptions(bins: bins))
-        let svg = HistogramFigure(analysis: analysis, logCounts: log).svg()
-        try TextFileWriter.write(svg, to: output, force: force)
-        FileHandle.standardError.write(Data("wrote \(output): \(analysis.tensorName), \(analysis.config.description)\n".utf8))
+        let figure = HistogramFigure(analysis: analysis, logCounts: log)
+        try TextFileWriter.write(figure.svg(), to: output, force: force)
+        FileHandle.standardError.write(Data("wrote \(output): \(figure.title)\n".utf8))
     }
 }
