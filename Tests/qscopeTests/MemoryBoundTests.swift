@@ -13,7 +13,7 @@ struct MemoryBoundTests {
         let header = "{\"w\":{\"dtype\":\"BF16\",\"shape\":[\(rows),\(cols)],\"data_offsets\":[0,\(rows * cols * 2)]}}"
         var h = Array(header.utf8)
         while h.count % 8 != 0 { h.append(0x20) }
-        FileManager.default.createFile(atPath: url.path, contents: nil)
+        try #require(FileManager.default.createFile(atPath: url.path, contents: nil))
         let f = try FileHandle(forWritingTo: url)
         defer { try? f.close() }
         var len = UInt64(h.count).littleEndian
